@@ -1,0 +1,36 @@
+# The README's commands. Each target creates or reuses .venv from the pinned requirements.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+
+.PHONY: install report smoke test test-all lint lab clean-reports
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+report: install           ## every notebook on its embedded default, rendered to reports/
+	$(PY) -m aeutils report
+
+smoke: install            ## every notebook on its tiny settings
+	$(PY) -m aeutils report --smoke
+
+test: install             ## the test suite (slow full runs left out)
+	$(PY) -m pytest -q
+
+test-all: install         ## including tests marked slow
+	$(PY) -m pytest -q -m ""
+
+lint: install
+	$(PY) -m ruff check aeutils tests benchmarks
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean-reports:
+	find reports -mindepth 1 ! -name README.md -delete

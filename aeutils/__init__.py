@@ -1,0 +1,14 @@
+"""aeutils: autoencoder experiments on images with Keras 3 and TensorFlow.
+
+Modules: ``data`` (loading, preprocessing), ``models`` (builders), ``train``
+(one fit helper), ``metrics`` (MSE/PSNR/SSIM, baselines), ``plotting``,
+``reports`` (papermill + nbconvert runner).
+"""
+
+import os
+
+# Keras 3 runs on TensorFlow here; set before keras is first imported.
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+__version__ = "0.1.0"

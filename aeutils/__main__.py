@@ -1,0 +1,5 @@
+import sys
+
+from aeutils.cli import main
+
+sys.exit(main())

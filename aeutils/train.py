@@ -1,0 +1,171 @@
+"""One fit helper for every experiment: seeds, data pipeline, callbacks, history, strategy."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+import keras
+import numpy as np
+
+
+@dataclasses.dataclass
+class TrainResult:
+    """What :func:`fit` returns.
+
+    Attributes:
+        model: the trained model (best validation weights restored if asked).
+        history: per-epoch lists, e.g. ``{"loss": [...], "val_loss": [...], "lr": [...]}``.
+        seconds: wall time of training.
+        epochs_run: epochs actually run (early stopping may cut them).
+        best_epoch: 1-based epoch whose weights the model holds, when known.
+    """
+
+    model: keras.Model
+    history: dict
+    seconds: float
+    epochs_run: int
+    best_epoch: int | None = None
+
+
+class RestoreBest(keras.callbacks.Callback):
+    """Keep the weights of the epoch with the lowest ``monitor`` and restore them at the end.
+
+    Held in memory (no checkpoint file), so runs leave nothing behind.
+    """
+
+    def __init__(self, monitor: str = "val_loss"):
+        super().__init__()
+        self.monitor = monitor
+        self.best = np.inf
+        self.best_epoch = None
+        self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is not None and value < self.best:
+            self.best, self.best_epoch = float(value), epoch + 1
+            self.best_weights = self.model.get_weights()
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self.model.set_weights(self.best_weights)
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python, NumPy and the backend for a reproducible run."""
+    keras.utils.set_random_seed(int(seed))
+
+
+def fit(
+    model: keras.Model | Callable[[], keras.Model],
+    x,
+    y=None,
+    *,
+    validation_data=None,
+    epochs: int = 10,
+    batch_size: int = 128,
+    learning_rate: float = 1e-3,
+    loss="mse",
+    metrics=None,
+    restore_best: bool = True,
+    reduce_lr_patience: int | None = None,
+    reduce_lr_factor: float = 0.5,
+    early_stopping_patience: int | None = None,
+    strategy=None,
+    seed: int = 0,
+    verbose: int | str = "auto",
+    callbacks=(),
+    compile_model: bool = True,
+) -> TrainResult:
+    """Compile and train a model with Adam, seeded, on arrays through ``tf.data``.
+
+    Args:
+        model: a model, or a function building one. With ``strategy`` it must be
+            a function, so the variables are created inside ``strategy.scope()``.
+        x: training inputs (array).
+        y: training targets; ``None`` means ``x`` (an autoencoder).
+        validation_data: ``x_val`` or ``(x_val, y_val)``; needed for
+            ``restore_best`` and the plateau/early-stop callbacks.
+        epochs, batch_size, learning_rate: as usual. With a strategy,
+            ``batch_size`` is the global batch.
+        loss: Keras loss (ignored when ``compile_model=False``).
+        metrics: Keras metrics to log.
+        restore_best: keep the weights with the lowest validation loss.
+        reduce_lr_patience: if set, ReduceLROnPlateau(``reduce_lr_factor``, patience).
+        early_stopping_patience: if set, EarlyStopping on validation loss.
+        strategy: a ``tf.distribute.Strategy`` (e.g. MirroredStrategy).
+        seed: seeds weights, shuffling and any dropout.
+        verbose: Keras progress display.
+        callbacks: extra callbacks.
+        compile_model: set False for models that compile themselves (e.g. a VAE
+            with its own ``train_step``); they are still compiled with Adam if
+            not compiled yet.
+
+    Returns:
+        A :class:`TrainResult`.
+
+    Raises:
+        ValueError: callbacks that need validation data without it, or a
+            strategy with a ready-made model.
+    """
+    from aeutils.data import make_dataset
+
+    set_seed(seed)
+    needs_val = restore_best or reduce_lr_patience or early_stopping_patience
+    if needs_val and validation_data is None:
+        if reduce_lr_patience or early_stopping_patience:
+            raise ValueError("reduce_lr_patience/early_stopping_patience need validation_data")
+        restore_best = False
+    if strategy is not None and isinstance(model, keras.Model):
+        raise ValueError("with a strategy, pass a function that builds the model")
+
+    def build_and_compile():
+        m = model() if callable(model) and not isinstance(model, keras.Model) else model
+        if compile_model or not getattr(m, "compiled", False):
+            kwargs = {"loss": loss, "metrics": metrics} if compile_model else {}
+            m.compile(optimizer=keras.optimizers.Adam(learning_rate), **kwargs)
+        return m
+
+    if strategy is not None:
+        with strategy.scope():
+            m = build_and_compile()
+    else:
+        m = build_and_compile()
+
+    train_ds = make_dataset(x, y, batch_size=batch_size, shuffle=True, seed=seed)
+    val_ds = None
+    if validation_data is not None:
+        vx, vy = validation_data if isinstance(validation_data, tuple) else (validation_data, None)
+        val_ds = make_dataset(vx, vy, batch_size=batch_size)
+
+    cbs = list(callbacks)
+    best = RestoreBest() if restore_best else None
+    if best:
+        cbs.append(best)
+    if reduce_lr_patience:
+        cbs.append(
+            keras.callbacks.ReduceLROnPlateau(factor=reduce_lr_factor, patience=reduce_lr_patience)
+        )
+    if early_stopping_patience:
+        cbs.append(keras.callbacks.EarlyStopping(patience=early_stopping_patience))
+    start = time.perf_counter()
+    hist = m.fit(
+        train_ds, validation_data=val_ds, epochs=epochs, callbacks=cbs, verbose=verbose, shuffle=False
+    )
+    seconds = time.perf_counter() - start
+    history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+    epochs_run = len(next(iter(history.values()), []))
+    return TrainResult(
+        model=m,
+        history=history,
+        seconds=seconds,
+        epochs_run=epochs_run,
+        best_epoch=best.best_epoch if best else epochs_run,
+    )
+
+
+def predict(model: keras.Model, x, *, batch_size: int = 256) -> np.ndarray:
+    """Run ``model`` over ``x`` in batches and return a NumPy array (no progress bar)."""
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
