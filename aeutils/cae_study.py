@@ -16,7 +16,7 @@ import numpy as np
 
 from aeutils import data as D
 from aeutils import metrics as M
-from aeutils.models import CAE_ARCHITECTURES, build_cae, check_latent_size
+from aeutils.models import CAE_ARCHITECTURES, build_cae, check_latent_size, init_from_pca
 from aeutils.train import fit, predict
 
 
@@ -65,8 +65,11 @@ def run_architecture(
         test images) for plots.
     """
     spec = CAE_ARCHITECTURES[name]
+    model = build_cae(name, input_shape=data.train.shape[1:])
+    if spec.kind == "pca_residual":
+        init_from_pca(model, data.train, seed=seed)
     result = fit(
-        lambda: build_cae(name, input_shape=data.train.shape[1:]),
+        model,
         data.train,
         validation_data=data.val,
         epochs=epochs,

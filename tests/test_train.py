@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from aeutils import models as Mo
+from aeutils import train as T
+
+
+def _tiny():
+    enc = Mo.build_encoder(input_shape=(16, 16, 1), filters=(4, 8))
+    dec = Mo.build_decoder(latent_shape=enc.output_shape[1:], filters=(4,), output_channels=1)
+    return Mo.build_autoencoder(enc, dec)
+
+
+def _data(n=64):
+    return np.random.default_rng(0).random((n, 16, 16, 1)).astype(np.float32)
+
+
+def test_fit_returns_history_and_reduces_loss():
+    x = _data()
+    r = T.fit(_tiny, x, validation_data=x[:16], epochs=3, batch_size=16, verbose=0)
+    assert r.epochs_run == 3 and set(r.history) >= {"loss", "val_loss"}
+    assert r.history["loss"][-1] < r.history["loss"][0]
+    assert r.seconds > 0 and 1 <= r.best_epoch <= 3
+
+
+def test_fit_is_reproducible_with_seed():
+    x = _data()
+    a = T.fit(_tiny, x, epochs=2, batch_size=16, seed=7, verbose=0)
+    b = T.fit(_tiny, x, epochs=2, batch_size=16, seed=7, verbose=0)
+    np.testing.assert_allclose(a.history["loss"], b.history["loss"], rtol=1e-5)
+
+
+def test_restore_best_puts_back_best_weights():
+    x = _data()
+    r = T.fit(_tiny, x, validation_data=x[:16], epochs=4, batch_size=16, verbose=0,
+              learning_rate=0.05)
+    val = r.model.evaluate(x[:16], x[:16], verbose=0)
+    assert val == pytest.approx(min(r.history["val_loss"]), rel=1e-4)
+
+
+def test_callbacks_need_validation_and_strategy_needs_builder():
+    x = _data(8)
+    with pytest.raises(ValueError, match="validation_data"):
+        T.fit(_tiny, x, epochs=1, early_stopping_patience=2, verbose=0)
+    with pytest.raises(ValueError, match="strategy"):
+        T.fit(_tiny(), x, epochs=1, strategy=tf.distribute.OneDeviceStrategy("/cpu:0"), verbose=0)
+
+
+def test_reduce_lr_and_early_stopping_are_wired():
+    x = _data(32)
+    r = T.fit(_tiny, x, validation_data=x[:8], epochs=6, batch_size=16, learning_rate=1e-9,
+              reduce_lr_patience=1, early_stopping_patience=2, verbose=0)
+    assert r.epochs_run < 6  # no progress at lr 1e-9: early stop
+    assert r.history["learning_rate"][-1] < 1e-9
+
+
+def test_mirrored_strategy_over_two_logical_cpus():
+    devices = tf.config.list_logical_devices("CPU")
+    assert len(devices) >= 2, "conftest configures two logical CPUs"
+    strategy = tf.distribute.MirroredStrategy([d.name for d in devices[:2]])
+    x = _data(32)
+    r = T.fit(_tiny, x, validation_data=x[:8], epochs=2, batch_size=16, strategy=strategy, verbose=0)
+    assert strategy.num_replicas_in_sync == 2
+    assert np.isfinite(r.history["loss"]).all()
+    assert r.model.predict(x[:2], verbose=0).shape == (2, 16, 16, 1)
