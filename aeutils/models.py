@@ -291,8 +291,12 @@ def check_latent_size(encoder: keras.Model) -> dict:
     """Compare the formula's latent size with the built encoder's output size.
 
     Returns:
-        ``{"formula": int, "model": int, "match": bool}``.
+        ``{"formula": int, "model": int, "match": bool}``; for an encoder
+        ending in a flat (Dense) code the formula does not apply and
+        ``formula``/``match`` are ``None``.
     """
+    if len(encoder.output_shape) == 2:
+        return {"formula": None, "model": int(encoder.output_shape[-1]), "match": None}
     width = encoder.input_shape[1]
     channels = encoder.output_shape[-1]
     formula = latent_size(width, encoder_layer_geometry(encoder), channels)
@@ -319,6 +323,9 @@ class CAESpec:
         source_mse: the source's test MSE on [-1,1], ``None`` for ours.
         source_latent: the latent size the source reported.
         note: one line on what the row shows.
+        kind: ``"cae"`` (the study's conv autoencoder) or ``"pca_residual"``
+            (:func:`build_pca_residual_ae`).
+        latent_dim: code size of a ``pca_residual`` model.
     """
 
     encoder_filters: tuple[int, ...]
@@ -331,6 +338,8 @@ class CAESpec:
     source_mse: float | None = None
     source_latent: int | None = None
     note: str = ""
+    kind: str = "cae"
+    latent_dim: int | None = None
 
 
 CAE_ARCHITECTURES: dict[str, CAESpec] = {
@@ -350,13 +359,10 @@ CAE_ARCHITECTURES: dict[str, CAESpec] = {
         (32, 48, 64), (48, 32), encoder_convs=(2, 2, 1), decoder_convs=2,
         source_mse=0.006165, source_latent=4096,
     ),
-    # Ours: 3 poolings to 4x4 with 16 channels = 256 values (12:1 on 32x32x3),
-    # double convs for capacity before each pooling, 4 upsamplings' worth of
-    # decoder width so the 4x4 code is spread out again carefully.
-    "ours-256": CAESpec(
-        (32, 64, 96, 16), (96, 64, 32), encoder_convs=(2, 2, 2, 1), decoder_convs=(2, 1, 1),
-        note="ours: latent 4x4x16 = 256 (12:1)",
-    ),
+    # Ours: a 256-value linear code (12:1 on 32x32x3) between residual conv
+    # refinements; the dense code starts at PCA's optimum (see build_pca_residual_ae).
+    "ours-256": CAESpec((), (), kind="pca_residual", latent_dim=256,
+                        note="ours: PCA-initialised 256 code + residual convs"),
 }
 
 
@@ -376,6 +382,10 @@ def build_cae(
     if name not in CAE_ARCHITECTURES:
         raise KeyError(f"unknown architecture {name!r}; choose from {sorted(CAE_ARCHITECTURES)}")
     spec = CAE_ARCHITECTURES[name]
+    if spec.kind == "pca_residual":
+        return build_pca_residual_ae(
+            input_shape=input_shape, latent_dim=spec.latent_dim, name=name
+        )
     encoder = build_encoder(
         input_shape=input_shape,
         filters=spec.encoder_filters,
@@ -397,3 +407,81 @@ def build_cae(
         name="decoder",
     )
     return build_autoencoder(encoder, decoder, name=name)
+
+
+# ---------------------------------------------------------------------------
+# Our 12:1 design: PCA-initialised linear code with residual conv refinement
+# ---------------------------------------------------------------------------
+
+
+def _residual_refiner(x, *, filters: int, convs: int, name: str):
+    """``x + f(x)`` where ``f`` is a small conv stack whose last layer starts at zero."""
+    h = x
+    for i in range(convs):
+        h = layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"{name}_conv{i}")(h)
+    h = layers.Conv2D(
+        x.shape[-1], 3, padding="same", kernel_initializer="zeros", name=f"{name}_out"
+    )(h)
+    return layers.Add(name=f"{name}_add")([x, h])
+
+
+def build_pca_residual_ae(
+    *,
+    input_shape: Sequence[int] = (32, 32, 3),
+    latent_dim: int = 256,
+    filters: int = 32,
+    encoder_convs: int = 1,
+    decoder_convs: int = 2,
+    name: str = "pca_residual_ae",
+) -> keras.Model:
+    """An autoencoder whose code is ``latent_dim`` linear values, refined by residual convolutions.
+
+    Encoder: image + residual conv branch → flatten → ``Dense(latent_dim)``.
+    Decoder: ``Dense(H·W·C)`` → reshape → + residual conv branch. The branches'
+    last convolutions start at zero, so after :func:`init_from_pca` the model
+    *is* PCA with ``latent_dim`` components, and training can only move it to a
+    lower loss (nonlinear corrections PCA cannot make). Linear output.
+
+    Returns:
+        A model with sub-models ``encoder`` and ``decoder``.
+    """
+    inputs = keras.Input(shape=tuple(input_shape), name="encoder_input")
+    x = _residual_refiner(inputs, filters=filters, convs=encoder_convs, name="encoder_refine")
+    x = layers.Flatten(name="encoder_flatten")(x)
+    code = layers.Dense(latent_dim, name="encoder_code")(x)
+    encoder = keras.Model(inputs, code, name="encoder")
+    z = keras.Input(shape=(latent_dim,), name="decoder_input")
+    y = layers.Dense(math.prod(input_shape), name="decoder_linear")(z)
+    y = layers.Reshape(tuple(input_shape), name="decoder_reshape")(y)
+    y = _residual_refiner(y, filters=filters, convs=decoder_convs, name="decoder_refine")
+    decoder = keras.Model(z, y, name="decoder")
+    return build_autoencoder(encoder, decoder, name=name)
+
+
+def init_from_pca(model: keras.Model, x_train, *, seed: int = 0, max_fit: int = 20_000) -> None:
+    """Set the linear code layers of a :func:`build_pca_residual_ae` model to PCA fitted on ``x_train``.
+
+    With fewer images than code units, the surplus units start at zero.
+
+    Raises:
+        ValueError: a model without ``encoder_code``/``decoder_linear`` layers.
+    """
+    import numpy as np
+    from sklearn.decomposition import PCA
+
+    try:
+        enc = model.get_layer("encoder").get_layer("encoder_code")
+        dec = model.get_layer("decoder").get_layer("decoder_linear")
+    except ValueError as err:
+        raise ValueError("init_from_pca needs a build_pca_residual_ae model") from err
+    k = enc.units
+    flat = np.asarray(x_train, dtype=np.float32).reshape(len(x_train), -1)
+    if len(flat) > max_fit:
+        flat = flat[np.random.default_rng(seed).choice(len(flat), max_fit, replace=False)]
+    k_fit = min(k, len(flat) - 1, flat.shape[1])
+    pca = PCA(n_components=k_fit, svd_solver="randomized", random_state=seed).fit(flat)
+    comps = np.zeros((k, flat.shape[1]), np.float32)  # (k, D); rows past the data's rank stay 0
+    comps[:k_fit] = pca.components_
+    mean = pca.mean_.astype(np.float32)
+    enc.set_weights([comps.T, -mean @ comps.T])
+    dec.set_weights([comps, mean])
