@@ -122,8 +122,19 @@ def pca_row(data: StudyData, k: int) -> dict:
 
 
 TABLE_COLUMNS = (
-    "architecture", "params", "latent_formula", "latent_model", "test_mse_pm1", "source_mse",
-    "ratio_to_source", "psnr_db", "ssim", "pca_k", "pca_psnr_db", "train_s", "epochs_run",
+    "architecture",
+    "params",
+    "latent_formula",
+    "latent_model",
+    "test_mse_pm1",
+    "source_mse",
+    "ratio_to_source",
+    "psnr_db",
+    "ssim",
+    "pca_k",
+    "pca_psnr_db",
+    "train_s",
+    "epochs_run",
 )
 
 

@@ -41,9 +41,7 @@ def list_notebooks(notebook_dir: Path = NOTEBOOK_DIR) -> list[str]:
 def _path(name: str, notebook_dir: Path = NOTEBOOK_DIR) -> Path:
     path = Path(notebook_dir) / f"{name}.ipynb"
     if not path.is_file():
-        raise ParameterError(
-            f"unknown notebook {name!r}; choose from {list_notebooks(notebook_dir)}"
-        )
+        raise ParameterError(f"unknown notebook {name!r}; choose from {list_notebooks(notebook_dir)}")
     return path
 
 
@@ -77,9 +75,7 @@ def _coerce(key: str, value, expected: type):
         if isinstance(value, expected) and not (expected is int and isinstance(value, bool)):
             return value
         if not isinstance(value, str):
-            raise ParameterError(
-                f"parameter {key!r} expects {expected.__name__}, got {type(value).__name__} {value!r}"
-            )
+            raise ParameterError(f"parameter {key!r} expects {expected.__name__}, got {type(value).__name__} {value!r}")
     try:
         if expected is bool:
             low = value.strip().lower()
@@ -97,9 +93,7 @@ def _coerce(key: str, value, expected: type):
             return parsed
         raise ValueError(value)
     except (ValueError, SyntaxError) as err:
-        raise ParameterError(
-            f"parameter {key!r} expects {expected.__name__}, got {value!r}"
-        ) from err
+        raise ParameterError(f"parameter {key!r} expects {expected.__name__}, got {value!r}") from err
 
 
 def validate_parameters(name: str, overrides: Mapping, notebook_dir: Path = NOTEBOOK_DIR) -> dict:
@@ -116,9 +110,7 @@ def validate_parameters(name: str, overrides: Mapping, notebook_dir: Path = NOTE
     out = {}
     for key, value in overrides.items():
         if key not in params:
-            raise ParameterError(
-                f"{name}: unknown parameter {key!r}; valid parameters: {', '.join(sorted(params))}"
-            )
+            raise ParameterError(f"{name}: unknown parameter {key!r}; valid parameters: {', '.join(sorted(params))}")
         out[key] = _coerce(key, value, params[key]["type"])
     return out
 
@@ -286,7 +278,12 @@ def build_index(out_dir: Path = REPORT_DIR, notebook_dir: Path = NOTEBOOK_DIR) -
         keys = meta.get("key_params") or list(params)
         shown = {k: params[k] for k in keys if k in params}
         status = rec.get("status", "not run")
-        link = f'<a href="{rec["html"]}">{html.escape(meta.get("title", name))}</a>' if rec.get("html") else html.escape(meta.get("title", name))
+        headline = rec.get("headline", {})
+        link = (
+            f'<a href="{rec["html"]}">{html.escape(meta.get("title", name))}</a>'
+            if rec.get("html")
+            else html.escape(meta.get("title", name))
+        )
         err = f'<div class="err">{html.escape(str(rec.get("error")))}</div>' if rec.get("error") else ""
         rows.append(
             f"<tr class='{status}'><td>{link}<div class='nb'>{name}</div></td>"
@@ -294,7 +291,7 @@ def build_index(out_dir: Path = REPORT_DIR, notebook_dir: Path = NOTEBOOK_DIR) -
             f"<td>{_fmt(rec.get('seconds', ''))} s</td>"
             f"<td>{'<br>'.join(f'{html.escape(k)} = {_fmt(v)}' for k, v in shown.items())}</td>"
             f"<td>{html.escape(str(rec.get('data_source', '')))}</td>"
-            f"<td>{'<br>'.join(f'{html.escape(k)}: {_fmt(v)}' for k, v in rec.get('headline', {}).items())}</td></tr>"
+            f"<td>{'<br>'.join(f'{html.escape(k)}: {_fmt(v)}' for k, v in headline.items())}</td></tr>"
         )
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>aeutils reports</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
@@ -305,7 +302,7 @@ tr.failed{{background:#fdd}}tr.ok{{background:#efe}}.err{{color:#900;font-size:1
 <p>Written {_dt.datetime.now().isoformat(timespec="seconds")} by <code>python -m aeutils report</code>.</p>
 <table><tr><th>experiment</th><th>status</th><th>run time</th><th>key parameters</th>
 <th>data source</th><th>headline metrics</th></tr>
-{''.join(rows)}</table></body></html>"""
+{"".join(rows)}</table></body></html>"""
     index = out_dir / "index.html"
     out_dir.mkdir(parents=True, exist_ok=True)
     index.write_text(page)
@@ -341,7 +338,10 @@ def run(
     for name in names:
         log(f"[aeutils] running {name}{' (smoke)' if smoke else ''} ...")
         rec = run_notebook(name, overrides, smoke=smoke, out_dir=out_dir, notebook_dir=notebook_dir)
-        log(f"[aeutils] {name}: {rec['status']} in {rec['seconds']:.0f} s" + (f" — {rec['error']}" if rec["error"] else ""))
+        log(
+            f"[aeutils] {name}: {rec['status']} in {rec['seconds']:.0f} s"
+            + (f" — {rec['error']}" if rec["error"] else "")
+        )
         records.append(rec)
     index = build_index(out_dir, notebook_dir)
     log(f"[aeutils] index: {index}")

@@ -145,15 +145,11 @@ def fit(
     if best:
         cbs.append(best)
     if reduce_lr_patience:
-        cbs.append(
-            keras.callbacks.ReduceLROnPlateau(factor=reduce_lr_factor, patience=reduce_lr_patience)
-        )
+        cbs.append(keras.callbacks.ReduceLROnPlateau(factor=reduce_lr_factor, patience=reduce_lr_patience))
     if early_stopping_patience:
         cbs.append(keras.callbacks.EarlyStopping(patience=early_stopping_patience))
     start = time.perf_counter()
-    hist = m.fit(
-        train_ds, validation_data=val_ds, epochs=epochs, callbacks=cbs, verbose=verbose, shuffle=False
-    )
+    hist = m.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=cbs, verbose=verbose, shuffle=False)
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     epochs_run = len(next(iter(history.values()), []))

@@ -51,18 +51,41 @@ def main():
 
 def print_table(rows, args):
     print(f"\nCIFAR-10 architecture table: {args.dataset}, {args.epochs} epochs, limit {args.limit or 'none'}")
-    head = ("architecture", "params", "latent f/m", "test MSE [-1,1]", "source", "ours/source",
-            "PSNR dB", "SSIM", "PCA k", "PCA PSNR", "train s")
+    head = (
+        "architecture",
+        "params",
+        "latent f/m",
+        "test MSE [-1,1]",
+        "source",
+        "ours/source",
+        "PSNR dB",
+        "SSIM",
+        "PCA k",
+        "PCA PSNR",
+        "train s",
+    )
     print(" | ".join(head))
     print(" | ".join("---" for _ in head))
     for r in rows:
         ratio = f"{r['ratio_to_source']:.2f}" if r["ratio_to_source"] else "-"
         src = f"{r['source_mse']:.6f}" if r["source_mse"] else "-"
-        print(" | ".join([
-            r["architecture"], f"{r['params']:,}", f"{r['latent_formula'] or '-'}/{r['latent_model']}",
-            f"{r['test_mse_pm1']:.6f}", src, ratio, f"{r['psnr_db']:.2f}", f"{r['ssim']:.4f}",
-            str(r["pca_k"]), f"{r['pca_psnr_db']:.2f}", f"{r['train_s']:.0f}",
-        ]))
+        print(
+            " | ".join(
+                [
+                    r["architecture"],
+                    f"{r['params']:,}",
+                    f"{r['latent_formula'] or '-'}/{r['latent_model']}",
+                    f"{r['test_mse_pm1']:.6f}",
+                    src,
+                    ratio,
+                    f"{r['psnr_db']:.2f}",
+                    f"{r['ssim']:.4f}",
+                    str(r["pca_k"]),
+                    f"{r['pca_psnr_db']:.2f}",
+                    f"{r['train_s']:.0f}",
+                ]
+            )
+        )
 
 
 if __name__ == "__main__":

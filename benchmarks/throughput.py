@@ -105,13 +105,14 @@ def main():
         m2 = build_cae(args.architecture)
         m2.set_weights(weights)
         timer2 = EpochTimer()
-        fit(m2, x, epochs=args.epochs, batch_size=args.batch_size, verbose=0, callbacks=[timer2],
-            restore_best=False)
+        fit(m2, x, epochs=args.epochs, batch_size=args.batch_size, verbose=0, callbacks=[timer2], restore_best=False)
         results["aeutils.train.fit"] += timer2.times[1:]
 
     peak = matmul_gflops()
-    print(f"model: {args.architecture}, {template.count_params():,} parameters, "
-          f"{flops / 1e6:.1f} MFLOP per training image (3 x forward)")
+    print(
+        f"model: {args.architecture}, {template.count_params():,} parameters, "
+        f"{flops / 1e6:.1f} MFLOP per training image (3 x forward)"
+    )
     print(f"float32 matmul 2048^3 in the same run: {peak:.1f} GFLOP/s")
     print("path | images/s | GFLOP/s | % of matmul")
     print("--- | --- | --- | ---")

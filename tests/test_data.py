@@ -36,8 +36,13 @@ def test_limit_is_seeded_and_keeps_order():
 
 def test_npz_train_test_keys(tmp_path):
     p = tmp_path / "s.npz"
-    np.savez(p, x_train=np.zeros((4, 8, 8, 3), np.uint8), y_train=np.arange(4),
-             x_test=np.full((2, 8, 8, 3), 255, np.uint8), y_test=np.arange(2))
+    np.savez(
+        p,
+        x_train=np.zeros((4, 8, 8, 3), np.uint8),
+        y_train=np.arange(4),
+        x_test=np.full((2, 8, 8, 3), 255, np.uint8),
+        y_test=np.arange(2),
+    )
     s = D.load(f"npz:{p}")
     assert s.images.shape == (6, 8, 8, 3)
     assert s.subset.tolist() == ["train"] * 4 + ["test"] * 2

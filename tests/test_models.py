@@ -38,11 +38,18 @@ def test_latent_formula_cases():
 
 
 def test_strided_encoder_transpose_decoder_like_mixed_source():
-    enc = Mo.build_encoder(input_shape=(32, 32, 3), filters=(16, 32, 64), kernel_size=4,
-                           downsample="stride", activation="leaky_relu:0.01")
-    dec = Mo.build_decoder(latent_shape=enc.output_shape[1:], filters=(32, 16), kernel_size=4,
-                           upsample="transpose", upsamplings=3, activation="leaky_relu:0.01",
-                           output_activation=None)
+    enc = Mo.build_encoder(
+        input_shape=(32, 32, 3), filters=(16, 32, 64), kernel_size=4, downsample="stride", activation="leaky_relu:0.01"
+    )
+    dec = Mo.build_decoder(
+        latent_shape=enc.output_shape[1:],
+        filters=(32, 16),
+        kernel_size=4,
+        upsample="transpose",
+        upsamplings=3,
+        activation="leaky_relu:0.01",
+        output_activation=None,
+    )
     ae = Mo.build_autoencoder(enc, dec)
     assert ae.count_params() == 83619
     assert Mo.check_latent_size(enc)["match"]

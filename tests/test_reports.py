@@ -75,7 +75,12 @@ def test_cli_refuses_unknown_parameter_before_running(tmp_path, capsys):
 def test_write_metrics_handles_numpy_and_inf(tmp_path):
     import numpy as np
 
-    rec = R.write_metrics(tmp_path / "m.json", experiment="e", data_source="d",
-                          headline={"a": np.float32(1.5), "b": float("inf")}, details={"x": np.arange(2)})
+    rec = R.write_metrics(
+        tmp_path / "m.json",
+        experiment="e",
+        data_source="d",
+        headline={"a": np.float32(1.5), "b": float("inf")},
+        details={"x": np.arange(2)},
+    )
     assert json.loads((tmp_path / "m.json").read_text())["headline"] == {"a": 1.5, "b": "inf"}
     assert rec["details"]["x"] == [0, 1]

@@ -33,8 +33,7 @@ def test_fit_is_reproducible_with_seed():
 
 def test_restore_best_puts_back_best_weights():
     x = _data()
-    r = T.fit(_tiny, x, validation_data=x[:16], epochs=4, batch_size=16, verbose=0,
-              learning_rate=0.05)
+    r = T.fit(_tiny, x, validation_data=x[:16], epochs=4, batch_size=16, verbose=0, learning_rate=0.05)
     val = r.model.evaluate(x[:16], x[:16], verbose=0)
     assert val == pytest.approx(min(r.history["val_loss"]), rel=1e-4)
 
@@ -49,8 +48,17 @@ def test_callbacks_need_validation_and_strategy_needs_builder():
 
 def test_reduce_lr_and_early_stopping_are_wired():
     x = _data(32)
-    r = T.fit(_tiny, x, validation_data=x[:8], epochs=6, batch_size=16, learning_rate=1e-9,
-              reduce_lr_patience=1, early_stopping_patience=2, verbose=0)
+    r = T.fit(
+        _tiny,
+        x,
+        validation_data=x[:8],
+        epochs=6,
+        batch_size=16,
+        learning_rate=1e-9,
+        reduce_lr_patience=1,
+        early_stopping_patience=2,
+        verbose=0,
+    )
     assert r.epochs_run < 6  # no progress at lr 1e-9: early stop
     assert r.history["learning_rate"][-1] < 1e-9
 
