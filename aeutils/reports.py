@@ -12,6 +12,7 @@ import datetime as _dt
 import html
 import json
 import math
+import re
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -177,13 +178,35 @@ def write_metrics(
 # ---------------------------------------------------------------------------
 
 
+#: TensorFlow's C++ start-up log lines (printed before absl logging is set up,
+#: so no environment variable silences them); they are noise in a report.
+_TF_LOG_LINE = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} \d\d:\d\d:\d\d)")
+
+
+def strip_tf_logs(nb) -> None:
+    """Remove TensorFlow's C++ log lines from a notebook's stderr outputs, in place."""
+    for cell in nb.cells:
+        kept = []
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                lines = [ln for ln in out["text"].splitlines(keepends=True) if not _TF_LOG_LINE.match(ln)]
+                out["text"] = "".join(lines)
+                if not out["text"].strip():
+                    continue
+            kept.append(out)
+        if "outputs" in cell:
+            cell["outputs"] = kept
+
+
 def render_html(ipynb: Path, html_path: Path) -> None:
-    """Render an executed notebook to HTML with inputs hidden and figures inline."""
+    """Render an executed notebook to HTML: inputs hidden, figures inline, TF start-up logs dropped."""
     import nbformat
     from nbconvert import HTMLExporter
 
+    nb = nbformat.read(str(ipynb), as_version=4)
+    strip_tf_logs(nb)
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(str(ipynb), as_version=4))
+    body, _ = exporter.from_notebook_node(nb)
     html_path.write_text(body)
 
 

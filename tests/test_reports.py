@@ -84,3 +84,22 @@ def test_write_metrics_handles_numpy_and_inf(tmp_path):
     )
     assert json.loads((tmp_path / "m.json").read_text())["headline"] == {"a": 1.5, "b": "inf"}
     assert rec["details"]["x"] == [0, 1]
+
+
+def test_strip_tf_logs_keeps_real_stderr():
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "stream", name="stderr",
+            text="WARNING: All log messages before absl::InitializeLog() is called\n"
+            "I0000 00:00:1795305529.620824     865 port.cc:153] oneDNN custom operations are on.\n"
+            "UserWarning: a real warning\n",
+        ),
+        nbformat.v4.new_output("stream", name="stderr", text="E0000 00:00:17953 util.cc:131] oneDNN\n"),
+    ]
+    nb.cells = [cell]
+    R.strip_tf_logs(nb)
+    assert [o["text"] for o in nb.cells[0].outputs] == ["UserWarning: a real warning\n"]
