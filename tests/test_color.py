@@ -1,0 +1,339 @@
+"""Tests for aeutils.color: YUV helpers, colourisation data, colour metrics and the study's runner."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from aeutils import color as C
+from aeutils.data import DataError
+
+
+@pytest.fixture
+def rgb():
+    return np.random.default_rng(0).random((4, 16, 16, 3)).astype(np.float32)
+
+
+@pytest.fixture
+def photo():
+    import skimage.data as skd
+
+    return (skd.chelsea()[::8, ::8] / 255.0).astype(np.float32)[None]  # one real photo, 38x57
+
+
+# --- conversions -------------------------------------------------------------
+
+
+def test_rgb_to_yuv_matches_tf_image(rgb):
+    np.testing.assert_allclose(C.rgb_to_yuv(rgb), tf.image.rgb_to_yuv(rgb).numpy(), atol=1e-6)
+    yuv = C.rgb_to_yuv(rgb)
+    np.testing.assert_allclose(C.yuv_to_rgb(yuv), tf.image.yuv_to_rgb(yuv).numpy(), atol=1e-6)
+
+
+def test_round_trip_random_and_real(rgb, photo):
+    for x in (rgb, photo):
+        back = C.yuv_to_rgb(C.rgb_to_yuv(x))
+        assert back.shape == x.shape
+        np.testing.assert_allclose(back, x, atol=1e-5)
+
+
+def test_yuv_ranges(rgb):
+    yuv = C.rgb_to_yuv(rgb)
+    assert 0.0 <= yuv[..., 0].min() and yuv[..., 0].max() <= 1.0
+    assert np.abs(yuv[..., 1]).max() <= 0.437 and np.abs(yuv[..., 2]).max() <= 0.616
+
+
+def test_minus_one_one_input_doubles_chroma_in_tf_image(rgb):
+    # What the source did: tf.image fed [-1, 1] gives Y' = 2Y - 1 and doubled UV.
+    true = C.rgb_to_yuv(rgb)
+    fed = tf.image.rgb_to_yuv(2 * rgb - 1).numpy()
+    np.testing.assert_allclose(fed[..., 0], 2 * true[..., 0] - 1, atol=1e-5)
+    np.testing.assert_allclose(fed[..., 1:], C.SOURCE_UV_SCALE * true[..., 1:], atol=1e-5)
+    # Ours refuses it unless the range is declared, then converts explicitly.
+    with pytest.raises(ValueError, match="value_range"):
+        C.rgb_to_yuv(2 * rgb - 1)
+    np.testing.assert_allclose(C.rgb_to_yuv(2 * rgb - 1, value_range=(-1, 1)), true, atol=1e-5)
+
+
+def test_wrong_range_and_nan_raise(rgb):
+    with pytest.raises(ValueError, match="255"):
+        C.rgb_to_yuv(rgb * 255)
+    bad = rgb.copy()
+    bad[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        C.luminance(bad)
+    with pytest.raises(ValueError, match="high > low"):
+        C.check_range(rgb, (1, 0))
+
+
+def test_gray_where_colour_is_needed_raises(rgb):
+    gray = rgb[..., :1]
+    for fn in (C.rgb_to_yuv, C.luminance, C.colourfulness, C.chroma_magnitude):
+        with pytest.raises(DataError, match="gray image where colour is needed"):
+            fn(gray)
+    with pytest.raises(DataError, match="gray"):
+        C.colourisation_pairs(gray)
+    with pytest.raises(DataError):
+        C.yuv_to_rgb(gray)
+
+
+def test_luminance_methods(rgb):
+    np.testing.assert_allclose(C.luminance(rgb), C.rgb_to_yuv(rgb)[..., :1], atol=1e-6)
+    np.testing.assert_allclose(C.luminance(rgb, method="mean"), rgb.mean(-1, keepdims=True), atol=1e-6)
+    np.testing.assert_allclose(
+        C.luminance(2 * rgb - 1, method="mean", value_range=(-1, 1)), rgb.mean(-1, keepdims=True), atol=1e-6
+    )
+    with pytest.raises(ValueError, match="unknown luminance"):
+        C.luminance(rgb, method="lab")
+
+
+def test_gamut_clipping_is_counted():
+    y = np.full((1, 2, 2, 1), 0.5, np.float32)
+    uv = np.zeros((1, 2, 2, 2), np.float32)
+    uv[0, 0, 0] = [0.0, 0.6]  # strong red at mid luma: R = 0.5 + 1.14 * 0.6 > 1
+    rgb, n_out = C.assemble_rgb(y, uv)
+    assert n_out == 1
+    assert rgb.min() >= 0.0 and rgb.max() <= 1.0
+    np.testing.assert_allclose(rgb[0, 1, 1], [0.5, 0.5, 0.5], atol=1e-6)
+    # chroma_scale undoes the source's doubling.
+    rgb2, _ = C.assemble_rgb(y, uv * 2, chroma_scale=2.0)
+    np.testing.assert_allclose(rgb2, rgb, atol=1e-6)
+    with pytest.raises(ValueError, match="luma"):
+        C.assemble_rgb(y, uv[..., :1])
+
+
+def test_assemble_from_true_chroma_restores_image(photo):
+    yuv = C.rgb_to_yuv(photo)
+    rgb, n_out = C.assemble_rgb(yuv[..., :1], yuv[..., 1:])
+    assert n_out == 0
+    np.testing.assert_allclose(rgb, photo, atol=1e-5)
+
+
+# --- colourisation data ------------------------------------------------------
+
+
+def test_pairs_targets_and_scales(rgb):
+    x, y = C.colourisation_pairs(rgb, target="uv")
+    assert x.shape == (4, 16, 16, 1) and y.shape == (4, 16, 16, 2)
+    np.testing.assert_allclose(x, 2 * C.luminance(rgb) - 1, atol=1e-6)
+    np.testing.assert_allclose(y, C.SOURCE_UV_SCALE * C.rgb_to_yuv(rgb)[..., 1:], atol=1e-6)
+    x, y = C.colourisation_pairs(rgb, target="rgb", gray="mean", value_range=(0, 1))
+    np.testing.assert_allclose(x, rgb.mean(-1, keepdims=True), atol=1e-6)
+    np.testing.assert_allclose(y, rgb, atol=1e-6)
+    with pytest.raises(ValueError, match="bt601"):
+        C.colourisation_pairs(rgb, target="uv", gray="mean")
+    with pytest.raises(ValueError, match="unknown target"):
+        C.colourisation_pairs(rgb, target="lab")
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        C.colourisation_pairs(rgb * 2)
+
+
+@pytest.mark.parametrize("target,gray", [("uv", "bt601"), ("rgb", "mean"), ("rgb", "bt601")])
+def test_dataset_matches_pairs(rgb, target, gray):
+    ds = C.colourisation_dataset(rgb, target=target, gray=gray, batch_size=3)
+    xb, yb = zip(*[(x.numpy(), y.numpy()) for x, y in ds], strict=True)
+    assert [len(b) for b in xb] == [3, 1]
+    x, y = C.colourisation_pairs(rgb, target=target, gray=gray)
+    np.testing.assert_allclose(np.concatenate(xb), x, atol=1e-5)
+    np.testing.assert_allclose(np.concatenate(yb), y, atol=1e-5)
+
+
+def test_dataset_shuffle_is_seeded(rgb):
+    first = [next(iter(C.colourisation_dataset(rgb, shuffle=True, seed=3, batch_size=4)))[0].numpy() for _ in range(2)]
+    np.testing.assert_array_equal(first[0], first[1])
+    with pytest.raises(DataError):
+        C.colourisation_dataset(rgb[..., :1])
+
+
+def test_prepare_refuses_gray_sets(tmp_path):
+    path = tmp_path / "gray.npz"
+    np.savez(path, images=np.zeros((10, 16, 16), np.uint8))
+    with pytest.raises(DataError, match="colour"):
+        C.prepare(f"npz:{path}", size=16)
+
+
+def test_prepare_splits_colour_set(tmp_path):
+    path = tmp_path / "colour.npz"
+    np.savez(path, images=np.random.default_rng(0).integers(0, 255, (20, 16, 16, 3), dtype=np.uint8))
+    d = C.prepare(f"npz:{path}", size=16)
+    assert (len(d.train), len(d.val), len(d.test)) == (16, 2, 2)
+    assert "16/2/2 split" in d.source
+
+
+# --- metrics -------------------------------------------------------------------
+
+
+def test_colourfulness():
+    gray = np.repeat(np.random.default_rng(1).random((2, 8, 8, 1)), 3, axis=-1)
+    np.testing.assert_allclose(C.colourfulness(gray), 0.0, atol=1e-9)
+    red = np.zeros((1, 8, 8, 3))
+    red[..., 0] = 1.0
+    # rg = 255, yb = 127.5, no spread: M = 0.3 * sqrt(255^2 + 127.5^2)
+    np.testing.assert_allclose(C.colourfulness(red), 0.3 * np.hypot(255, 127.5), rtol=1e-9)
+    with pytest.raises(ValueError, match=r"\(N, H, W, 3\)"):
+        C.colourfulness(red[0])
+
+
+def test_desaturation_lowers_colourfulness_and_chroma(photo):
+    y = C.luminance(photo)
+    half = C.assemble_rgb(y, C.rgb_to_yuv(photo)[..., 1:] * 0.5)[0]
+    assert C.colourfulness(half)[0] < 0.6 * C.colourfulness(photo)[0]
+    np.testing.assert_allclose(C.chroma_magnitude(half), 0.5 * C.chroma_magnitude(photo), rtol=0.02)
+
+
+def test_ciede2000_known_values():
+    white = np.ones((1, 2, 2, 3))
+    black = np.zeros((1, 2, 2, 3))
+    np.testing.assert_allclose(C.ciede2000(white, white), 0.0, atol=1e-9)
+    np.testing.assert_allclose(C.ciede2000(white, black), 100.0, atol=1e-3)  # L* 100 vs 0
+    with pytest.raises(ValueError, match="one shape"):
+        C.ciede2000(white, black[:, :1])
+
+
+def test_colour_scores(rgb):
+    gray = np.repeat(C.luminance(rgb), 3, axis=-1)
+    s = C.colour_scores(rgb, gray)
+    assert set(s) == {
+        "rgb_mse",
+        "psnr",
+        "ssim",
+        "ciede2000",
+        "colourfulness",
+        "chroma",
+        "uv_mse",
+        "uv_mse_source",
+    }
+    assert all(v.shape == (4,) for v in s.values())
+    np.testing.assert_allclose(s["uv_mse_source"], 4 * s["uv_mse"])
+    true_uv = C.rgb_to_yuv(rgb)[..., 1:]
+    np.testing.assert_allclose(s["uv_mse"], (true_uv**2).mean(axis=(1, 2, 3)), rtol=1e-4)
+    assert (s["ciede2000"] > 0).all()
+    perfect = C.colour_scores(rgb, rgb)
+    np.testing.assert_allclose(perfect["rgb_mse"], 0, atol=1e-12)
+    with pytest.raises(ValueError, match="pred_uv"):
+        C.colour_scores(rgb, rgb, pred_uv=true_uv[..., :1])
+
+
+def test_paired_difference():
+    d = C.paired_difference([1.0, 2.0, 3.0, 4.0], [2.0, 2.5, 3.0, 5.0])
+    assert d["mean_diff"] == pytest.approx(-0.625)
+    assert d["a_better_fraction"] == 0.75 and d["n"] == 4
+    assert d["ci95_low"] < d["mean_diff"] < d["ci95_high"]
+    with pytest.raises(ValueError):
+        C.paired_difference([1.0], [1.0, 2.0])
+
+
+# --- models and the study ----------------------------------------------------
+
+
+def test_colouriser_is_the_source_architecture():
+    from aeutils.models import build_cae
+
+    m = C.build_colouriser(input_shape=(32, 32, 3), output_channels=3, output_activation="tanh")
+    assert m.count_params() == build_cae("32-48-64-single").count_params() == 71_475
+    assert C.default_filters() == (32, 48, 64)
+    uv = C.build_colouriser(input_shape=(16, 16, 1), output_channels=2, filters=(4, 6, 8))
+    assert uv.output_shape == (None, 16, 16, 2)
+    assert uv.get_layer("decoder").get_layer("decoder_output").activation.__name__ == "linear"
+
+
+def test_parse_routes():
+    assert C.parse_routes("rgb, yuv") == ["rgb", "yuv"]
+    assert C.parse_routes(" ") == []
+    with pytest.raises(ValueError, match="unknown routes"):
+        C.parse_routes("yuv,lab")
+
+
+def test_source_comparison_both_readings():
+    row = {
+        "method": "Y→UV lr 1e-05",
+        "route": "yuv",
+        "learning_rate": 1e-5,
+        "source_metric": "uv_mse_source",
+        "source_value": 0.013091,
+        "uv_mse_source": 0.02,
+        "uv_mse": 0.005,
+        "ratio_to_source": 0.02 / 0.013091,
+        "train_s": 3.0,
+    }
+    (side,) = C.source_comparison([row, {"method": "baseline"}])
+    assert side["ours"] == 0.02 and side["ours_unit"] == 0.005
+    assert side["ratio_unit"] == pytest.approx(0.005 / 0.013091)
+    assert side["source_train_s"] == 314
+
+
+def test_colouriser_bad_input():
+    with pytest.raises(ValueError, match="divisible"):
+        C.build_colouriser(input_shape=(18, 18, 1), filters=(4, 6, 8))
+    with pytest.raises(ValueError, match="integers"):
+        C.parse_filters("4,x")
+    with pytest.raises(ValueError, match="at least two"):
+        C.parse_filters("4")
+
+
+def test_colouriser_saves_and_loads_safely(tmp_path):
+    m = C.build_colouriser(input_shape=(16, 16, 1), filters=(4, 6, 8))
+    path = tmp_path / "c.keras"
+    m.save(path)
+    back = keras.saving.load_model(path, safe_mode=True)
+    x = np.random.default_rng(0).random((2, 16, 16, 1)).astype(np.float32)
+    np.testing.assert_allclose(back.predict(x, verbose=0), m.predict(x, verbose=0), atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    # Smooth colour images with a colour that follows the luminance pattern, so there is something to learn.
+    rng = np.random.default_rng(0)
+    base = rng.random((48, 4, 4, 3))
+    imgs = np.clip(np.kron(base, np.ones((1, 4, 4, 1))), 0, 1).astype(np.float32)
+    return C.ColourData(imgs[:32], imgs[32:40], imgs[40:], "tiny test set")
+
+
+def test_study_runner(tiny_data):
+    rows = C.baseline_rows(tiny_data)
+    assert [r["method"] for r in rows] == ["gray (zero chroma)", "train mean chroma"]
+    assert rows[0]["colourfulness"] == pytest.approx(0.0, abs=1e-9)
+    for route in ("rgb", "yuv"):
+        rows.append(C.run_route(route, tiny_data, filters=(4, 6, 8), epochs=1, batch_size=8))
+    a, b = rows[2], rows[3]
+    assert a["method"] == "gray→RGB lr 0.001" and b["method"] == "Y→UV lr 0.001"
+    for r in (a, b):
+        assert r["pred_rgb"].shape == tiny_data.test.shape and r["pred_uv"].shape == (8, 16, 16, 2)
+        assert 0.0 <= r["pred_rgb"].min() and r["pred_rgb"].max() <= 1.0
+        assert np.isfinite([r["rgb_mse"], r["ciede2000"], r["uv_mse_source"]]).all()
+        assert r["epochs_run"] == 1 and r["train_s"] > 0
+    assert a["source_value"] == 0.006633 and a["ratio_to_source"] == pytest.approx(a["rgb_mse_pm1"] / 0.006633)
+    assert b["source_value"] == 0.003041 and b["ratio_to_source"] == pytest.approx(b["uv_mse_source"] / 0.003041)
+    # Y → UV keeps the true luminance: its Y error is zero up to gamut clipping.
+    y_err = np.abs(C.luminance(b["pred_rgb"]) - C.luminance(tiny_data.test))
+    assert np.mean(y_err) < 0.02
+    swapped = C.swap_in_true_luma(a, tiny_data)
+    assert swapped["method"].endswith("+ true Y")
+    rows.append(swapped)
+    v = C.verdict(rows)
+    assert v["yuv_beats_rgb_mse"] == (b["rgb_mse"] < a["rgb_mse"])
+    assert v["yuv_uv_mse_source"] == pytest.approx(b["uv_mse_source"])
+    assert v["paired_rgb_mse"]["n"] == 8
+    n_fail = sum(r[m] >= base[m] for r in (a, b) for base in rows[:2] for m in ("rgb_mse", "ciede2000"))
+    assert len(v["baseline_failures"]) == n_fail
+    assert v["routes_beat_baselines"] == (n_fail == 0)
+    side = C.source_comparison(rows)
+    assert [s["setting"] for s in side] == [a["method"], b["method"]]
+    assert side[1]["ours"] == b["uv_mse_source"] and side[1]["source"] == 0.003041
+    table = C.table_rows(rows)
+    assert set(table[0]) == set(C.TABLE_COLUMNS) and "pred_rgb" not in table[0]
+    with pytest.raises(ValueError, match="unknown route"):
+        C.run_route("lab", tiny_data)
+    with pytest.raises(ValueError, match="route row"):
+        C.verdict(rows[:2])
+
+
+def test_chroma_histograms():
+    from aeutils.plotting import chroma_histograms
+
+    uv = np.random.default_rng(0).normal(0, 0.1, (4, 8, 8, 2))
+    fig = chroma_histograms(uv, {"model": uv * 0.5}, title="t")
+    assert len(fig.axes) == 2 and fig.axes[0].get_xlabel() == "U"
+    assert len(fig.axes[1].get_legend().get_texts()) == 2
+    with pytest.raises(ValueError, match="2 channels"):
+        chroma_histograms(uv[..., :1], {})
