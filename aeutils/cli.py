@@ -61,5 +61,11 @@ _EXTRA_COMMANDS = _extra_commands()
 
 def main(argv=None) -> int:
     """Parse ``argv`` and run the sub-command; returns the exit code."""
+    import os
+
+    from aeutils.data import BASE_DIR_ENV
+
+    # Notebooks run from notebooks/; relative paths typed here stay relative to here.
+    os.environ.setdefault(BASE_DIR_ENV, os.getcwd())
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)

@@ -124,9 +124,9 @@ def load(
     if kind == "embedded":
         out = load_embedded(rest)
     elif kind == "npz" or source.endswith(".npz"):
-        out = load_npz(rest if kind == "npz" else source)
+        out = load_npz(resolve_path(rest if kind == "npz" else source))
     elif kind == "folder" or os.path.sep in source or Path(source).exists():
-        out = load_folder(rest if kind == "folder" else source, size=size)
+        out = load_folder(resolve_path(rest if kind == "folder" else source), size=size)
     elif kind == "tfds":
         out = load_tfds(rest)
     elif not rest:
@@ -141,6 +141,27 @@ def load(
     if grayscale and out.shape[-1] != 1:
         out = out.with_images(to_grayscale(out.images))
     return out
+
+
+#: Environment variable naming the directory a command was started from; the
+#: report runner sets it so that relative paths given on its command line
+#: still work inside notebooks, which run from ``notebooks/``.
+BASE_DIR_ENV = "AEUTILS_BASE_DIR"
+
+
+def resolve_path(path: str | os.PathLike) -> Path:
+    """Resolve a relative path against the working directory, else against ``$AEUTILS_BASE_DIR``.
+
+    Returns the first candidate that exists (or the path unchanged, so the
+    caller's "no such file" error names what the user typed).
+    """
+    path = Path(os.path.expanduser(str(path)))
+    if path.is_absolute() or path.exists():
+        return path
+    base = os.environ.get(BASE_DIR_ENV)
+    if base and (Path(base) / path).exists():
+        return Path(base) / path
+    return path
 
 
 _SOURCE_HELP = (
@@ -709,3 +730,734 @@ def folder_dataset(
     if shuffle:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(2)
+
+
+# ---------------------------------------------------------------------------
+# Mixing two image sets into mean images (source report 2)
+# ---------------------------------------------------------------------------
+
+#: Sets whose images overlap inside one label group (patches cut from one
+#: photo with a stride smaller than the patch). :func:`holdout_indices` keeps
+#: whole groups apart for them, so no test pixel is ever seen in training.
+OVERLAPPING_GROUPS = frozenset({"embedded:photo_patches"})
+
+PAIRINGS = ("index", "shuffle")
+
+
+def harmonise(images, *, size: int | tuple[int, int] = 32, channels: int = 3) -> np.ndarray:
+    """Bring images to one size, channel count and value range ([0, 1] float32).
+
+    Gray images get their one channel repeated to 3 (as ``Grayscale(3)`` or a
+    channel repeat would do); colour images asked for 1 channel become luma.
+    Images are resized (bilinear up, area down) when their size differs.
+
+    Args:
+        images: ``(N, H, W)`` or ``(N, H, W, C)``, uint8 or float (see :func:`to_unit_range`).
+        size: output side (int) or ``(H, W)``.
+        channels: 1 or 3.
+
+    Returns:
+        float32 ``(N, *size, channels)`` in [0, 1].
+
+    Raises:
+        DataError: a channel count other than 1 or 3, or images of the wrong rank.
+
+    Example:
+    >>> harmonise(np.zeros((2, 28, 28), np.uint8), size=32).shape
+    (2, 32, 32, 3)
+    """
+    if channels not in (1, 3):
+        raise DataError(f"channels must be 1 or 3, got {channels}")
+    x = to_unit_range(_as_nhwc(images, "harmonise"))
+    if x.shape[-1] != channels:
+        x = np.repeat(x, 3, axis=-1) if channels == 3 else to_grayscale(x)
+    if x.shape[1:3] != _pair(size):
+        x = resize(x, size)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def holdout_indices(
+    data: ImageSet, n_test: int, *, n_train: int | None = None, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Choose disjoint training and test images of one set, and say how.
+
+    In order of preference:
+
+    1. an official test split with at least ``n_test`` images: its first
+       ``n_test``; training images from the official training split, in order;
+    2. an official training split only (e.g. a CIFAR-10 file with 1,000 test
+       images): its last ``n_test`` images are held out for testing and
+       training images are taken, in order, from the ones before them;
+    3. no official split: a seeded random choice; sets in
+       :data:`OVERLAPPING_GROUPS` hold out whole label groups (whole photos).
+
+    Args:
+        data: the image set.
+        n_test: number of test images.
+        n_train: number of training images (``None``: all that remain).
+        seed: seed for rule 3.
+
+    Returns:
+        ``(train_indices, test_indices, rule)``: index arrays into ``data`` and
+        one sentence naming the rule used.
+
+    Raises:
+        DataError: ``n_test < 1`` or too few images for the sizes asked.
+
+    Example:
+    >>> s = ImageSet(np.zeros((10, 2, 2, 1), np.float32), subset=np.array(["train"] * 8 + ["test"] * 2))
+    >>> tr, te, rule = holdout_indices(s, 2)
+    >>> tr.tolist(), te.tolist()
+    ([0, 1, 2, 3, 4, 5, 6, 7], [8, 9])
+    """
+    n = len(data)
+    if n_test < 1:
+        raise DataError(f"n_test must be at least 1, got {n_test}")
+    if n_train is not None and n_train < 1:
+        raise DataError(f"n_train must be at least 1 (or None for all), got {n_train}")
+    rng = np.random.default_rng(seed)
+    subset = None if data.subset is None else np.asarray(data.subset)
+    if subset is not None and (subset == "train").any():
+        train_part = np.flatnonzero(subset == "train")
+        test_part = np.flatnonzero(subset == "test")
+        if len(test_part) >= n_test:
+            test, pool = test_part[:n_test], train_part
+            rule = f"test: the first {n_test} images of the official test split"
+        else:
+            if len(train_part) <= n_test:
+                raise DataError(
+                    f"{data.name or 'the set'} has {len(train_part)} training images; "
+                    f"cannot hold out {n_test} for testing"
+                )
+            test, pool = train_part[-n_test:], train_part[:-n_test]
+            rule = (
+                f"test: the last {n_test} images of the official training split, held out "
+                f"(the official test split has only {len(test_part)})"
+            )
+        if n_train is not None and n_train > len(pool):
+            raise DataError(f"asked for {n_train} training images, only {len(pool)} remain")
+        train = pool[:n_train] if n_train is not None else pool
+        rule += f"; training: the first {len(train)} images of the official training split"
+        return train, test, rule
+    if data.name in OVERLAPPING_GROUPS and data.labels is not None:
+        groups = rng.permutation(np.unique(data.labels))
+        held, count = [], 0
+        for g in groups:
+            if count >= n_test:
+                break
+            held.append(g)
+            count += int((data.labels == g).sum())
+        in_test = np.isin(data.labels, held)
+        if count < n_test or in_test.all():
+            raise DataError(
+                f"{data.name}: {n} images in {len(groups)} groups are too few to hold out "
+                f"{n_test} test images in whole groups and keep some for training"
+            )
+        test = np.sort(rng.choice(np.flatnonzero(in_test), n_test, replace=False))
+        pool = np.flatnonzero(~in_test)
+        if n_train is not None and n_train > len(pool):
+            raise DataError(f"asked for {n_train} training images, only {len(pool)} remain")
+        train = pool if n_train is None else np.sort(rng.choice(pool, n_train, replace=False))
+        names = [data.label_names[g] if data.label_names else str(g) for g in held]
+        rule = (
+            f"test: {n_test} random images (seed {seed}) of the held-out groups {names} "
+            f"(their images overlap); training: {len(train)} images of the other groups"
+        )
+        return train, test, rule
+    if n_test >= n or (n_train is not None and n_test + n_train > n):
+        raise DataError(f"{data.name or 'the set'} has {n} images; asked for {n_test} test + {n_train} training")
+    perm = rng.permutation(n)
+    test = np.sort(perm[:n_test])
+    rest = perm[n_test:] if n_train is None else perm[n_test : n_test + n_train]
+    train = np.sort(rest)
+    rule = f"a seeded random split (seed {seed}): {len(train)} training, {n_test} test images"
+    return train, test, rule
+
+
+def pair_indices(
+    n_first: int, n_second: int, *, n: int | None = None, pairing: str = "index", seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the images to pair from two pools.
+
+    Args:
+        n_first: size of the first pool.
+        n_second: size of the second pool.
+        n: number of pairs (``None``: the smaller pool's size).
+        pairing: ``"index"`` pairs position ``k`` with position ``k`` (the
+            source's rule); ``"shuffle"`` pairs the first ``n`` of a seeded
+            permutation of each pool.
+        seed: seed for ``"shuffle"``.
+
+    Returns:
+        ``(positions_first, positions_second)``, each of length ``n``.
+
+    Raises:
+        DataError: unknown pairing, or ``n`` outside 1..min(pool sizes).
+
+    Example:
+    >>> [p.tolist() for p in pair_indices(5, 3)]
+    [[0, 1, 2], [0, 1, 2]]
+    """
+    if pairing not in PAIRINGS:
+        raise DataError(f"unknown pairing {pairing!r}; choose from {PAIRINGS}")
+    most = min(n_first, n_second)
+    n = most if n is None else int(n)
+    if not 1 <= n <= most:
+        raise DataError(f"cannot make {n} pairs from pools of {n_first} and {n_second} images")
+    if pairing == "index":
+        return np.arange(n), np.arange(n)
+    rng = np.random.default_rng(seed)
+    return rng.permutation(n_first)[:n], rng.permutation(n_second)[:n]
+
+
+def mix(first, second, *, weight: float = 0.5) -> np.ndarray:
+    """Pixel-wise weighted mean ``weight * first + (1 - weight) * second`` of two [0, 1] image arrays.
+
+    Raises:
+        DataError: shapes differ, values outside [0, 1], or ``weight`` outside [0, 1].
+
+    Example:
+    >>> mix(np.zeros((1, 2, 2, 1)), np.ones((1, 2, 2, 1))).ravel().tolist()
+    [0.5, 0.5, 0.5, 0.5]
+    """
+    a = np.asarray(first, dtype=np.float32)
+    b = np.asarray(second, dtype=np.float32)
+    if a.shape != b.shape:
+        raise DataError(f"cannot mix images of shapes {a.shape} and {b.shape}; harmonise them first")
+    if not 0.0 <= weight <= 1.0:
+        raise DataError(f"weight must be in [0, 1], got {weight}")
+    for name, x in (("first", a), ("second", b)):
+        if x.size and (x.min() < 0.0 or x.max() > 1.0):
+            raise DataError(f"{name} images span [{x.min():.3g}, {x.max():.3g}]; mix expects [0, 1]")
+    return (weight * a + (1.0 - weight) * b).astype(np.float32)
+
+
+@dataclasses.dataclass
+class MixedSet:
+    """Mean images of paired images of two sets, with the parts they came from.
+
+    Attributes:
+        mixed: float32 ``(N, H, W, C)`` in [0, 1], ``weight * first + (1 - weight) * second``.
+        first: the first set's images, harmonised to the common shape.
+        second: the second set's images, harmonised likewise.
+        index_first: index of each pair's first image in the first :class:`ImageSet`.
+        index_second: the same for the second set.
+        weight: the first image's weight.
+    """
+
+    mixed: np.ndarray
+    first: np.ndarray
+    second: np.ndarray
+    index_first: np.ndarray
+    index_second: np.ndarray
+    weight: float = 0.5
+
+    def __len__(self) -> int:
+        return len(self.mixed)
+
+
+def mix_sets(
+    first: ImageSet,
+    second: ImageSet,
+    index_first,
+    index_second,
+    *,
+    size: int | tuple[int, int] = 32,
+    channels: int = 3,
+    weight: float = 0.5,
+) -> MixedSet:
+    """Harmonise the chosen images of two sets (:func:`harmonise`) and mix them pair by pair.
+
+    Raises:
+        DataError: index arrays of different lengths, or the errors of
+            :func:`harmonise` and :func:`mix`.
+    """
+    index_first, index_second = np.asarray(index_first), np.asarray(index_second)
+    if len(index_first) != len(index_second):
+        raise DataError(f"{len(index_first)} first images but {len(index_second)} second images")
+    a = harmonise(first.images[index_first], size=size, channels=channels)
+    b = harmonise(second.images[index_second], size=size, channels=channels)
+    return MixedSet(mix(a, b, weight=weight), a, b, index_first, index_second, float(weight))
+
+
+def mixed_train_test(
+    first: ImageSet,
+    second: ImageSet,
+    *,
+    n_test: int,
+    n_train: int | None = None,
+    pairing: str = "index",
+    seed: int = 0,
+    size: int | tuple[int, int] = 32,
+    channels: int = 3,
+    weight: float = 0.5,
+) -> tuple[MixedSet, MixedSet, dict]:
+    """Training and test mean images, mixed separately so no test image leaks into training.
+
+    Each set is first cut into disjoint training and test pools with
+    :func:`holdout_indices`; pairs are then formed inside the training pools
+    and inside the test pools (:func:`pair_indices`) and mixed (:func:`mix_sets`).
+
+    Args:
+        first: e.g. MNIST (gray 28x28: repeated to 3 channels, resized to 32).
+        second: e.g. CIFAR-10.
+        n_test: test pairs.
+        n_train: training pairs (``None``: as many as both training pools allow).
+        pairing: ``"index"`` (the source's rule) or ``"shuffle"`` (seeded).
+        seed: seed for random splits and shuffled pairing.
+        size: common image side.
+        channels: common channel count.
+        weight: the first image's weight (0.5: the mean image).
+
+    Returns:
+        ``(train, test, info)``: two :class:`MixedSet` and a dict reporting the
+        pairing rule, sizes, shape, each set's split rule and the number of
+        images shared by training and test pairs (0 by construction).
+
+    Raises:
+        DataError: unknown pairing, or sets too small for the sizes asked.
+    """
+    if pairing not in PAIRINGS:
+        raise DataError(f"unknown pairing {pairing!r}; choose from {PAIRINGS}")
+    pools = {}
+    for key, ds, s in (("first", first, seed), ("second", second, seed + 1)):
+        pools[key] = holdout_indices(ds, n_test, n_train=n_train, seed=s)
+    (tr_a, te_a, rule_a), (tr_b, te_b, rule_b) = pools["first"], pools["second"]
+    pa, pb = pair_indices(len(tr_a), len(tr_b), n=n_train, pairing=pairing, seed=seed)
+    qa, qb = pair_indices(len(te_a), len(te_b), n=n_test, pairing=pairing, seed=seed + 1)
+    train = mix_sets(first, second, tr_a[pa], tr_b[pb], size=size, channels=channels, weight=weight)
+    test = mix_sets(first, second, te_a[qa], te_b[qb], size=size, channels=channels, weight=weight)
+    rule = (
+        "index: the k-th training (test) image of the first set with the k-th of the second"
+        if pairing == "index"
+        else f"shuffle: seeded random pairs (seed {seed}) within the training and within the test pools"
+    )
+    info = {
+        "pairing": rule,
+        "n_train": len(train),
+        "n_test": len(test),
+        "shape": list(train.mixed.shape[1:]),
+        "value_range": [0.0, 1.0],
+        "weight_first": float(weight),
+        "first": {"name": first.name, "source": first.source, "split": rule_a},
+        "second": {"name": second.name, "source": second.source, "split": rule_b},
+        "shared_train_test_images": {
+            "first": int(np.intersect1d(train.index_first, test.index_first).size),
+            "second": int(np.intersect1d(train.index_second, test.index_second).size),
+        },
+    }
+    return train, test, info
+
+
+# ---------------------------------------------------------------------------
+# Square photo sets at any size, and random crops (VAE on custom folders)
+# ---------------------------------------------------------------------------
+
+
+def _square(img: np.ndarray, size: int) -> np.ndarray:
+    """uint8 or [0, 1] ``(H, W, C)`` → centre-cropped ``(size, size, C)`` float32 in [0, 1]."""
+    img = np.asarray(img)
+    img = img.astype(np.float32) / 255.0 if img.dtype == np.uint8 else img.astype(np.float32)
+    return resize(center_crop_square(img)[None], size)[0]
+
+
+def load_square_images(
+    source: str, *, size: int, limit: int | None = None, seed: int = 0
+) -> ImageSet:
+    """Load photos of any sizes as square ``size`` px images: centre crop, then resize.
+
+    Unlike ``load(folder, size=...)``, which stretches every file to the new
+    shape, this keeps aspect ratios. ``"embedded:photos"`` is rebuilt from the
+    full-size originals (up to 1411 px), not enlarged from its 256 px copies.
+    Other sources (``.npz``, embedded sets) go through :func:`load` and are
+    centre-cropped and resized the same way.
+
+    Args:
+        source: a folder of image files (any sizes; sub-folders give labels),
+            ``"folder:PATH"``, ``"embedded:photos"``, or any :func:`load` source.
+        size: side of the square output.
+        limit: keep at most this many images (random, seeded, order kept).
+        seed: seed for ``limit``.
+
+    Returns:
+        An :class:`ImageSet` in [0, 1]; for folders and photos ``label_names``
+        holds one name per image (file stem or photo name) and ``labels`` its index,
+        unless sub-folders give labels.
+
+    Raises:
+        DataError: a missing or empty folder, unreadable files (all named),
+            images of mixed channel counts, or ``size < 1``.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if int(size) < 1:
+        raise DataError(f"size must be a positive number of pixels, got {size}")
+    kind, _, rest = str(source).partition(":")
+    if source == "embedded:photos":
+        photos, names = embedded_photos()
+        images = np.stack([_square(p, size) for p in photos])
+        out = ImageSet(
+            images=images,
+            labels=np.arange(len(photos)),
+            name="embedded:photos",
+            source=f"{len(photos)} colour photos shipped by scikit-image and scikit-learn, "
+            f"centre-cropped square and resized to {size}px from the originals",
+            label_names=names,
+        )
+    elif kind == "folder" or os.path.sep in str(source) or Path(source).is_dir():
+        root = Path(rest if kind == "folder" else source)
+        if not root.is_dir():
+            raise DataError(f"no such folder: {root}")
+        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+        if not files:
+            raise DataError(f"folder {root} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+        arrays, bad = [], []
+        for f in files:
+            try:
+                with Image.open(f) as im:
+                    im.load()
+                    arrays.append(_pil_to_array(im))
+            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+                bad.append(f"{f} ({type(err).__name__})")
+        if bad:
+            raise DataError(f"{len(bad)} unreadable image file(s): " + "; ".join(bad))
+        channels = {a.shape[-1] for a in arrays}
+        if len(channels) > 1:
+            counts = {c: sum(a.shape[-1] == c for a in arrays) for c in sorted(channels)}
+            raise DataError(
+                f"images in {root} have different channel counts {counts} (1 = grayscale, "
+                "3 = colour); use one kind, or convert them (e.g. all to RGB) first"
+            )
+        rel = [f.relative_to(root) for f in files]
+        groups = [r.parts[0] if len(r.parts) > 1 else "" for r in rel]
+        group_names = sorted(set(groups))
+        if len(group_names) > 1:
+            labels, label_names = np.array([group_names.index(g) for g in groups]), group_names
+        else:
+            labels, label_names = np.arange(len(files)), [f.stem for f in files]
+        out = ImageSet(
+            images=np.stack([_square(a, size) for a in arrays]),
+            labels=labels,
+            name=root.name,
+            source=f"image folder {root} ({len(files)} files), centre-cropped square, {size}px",
+            label_names=label_names,
+            paths=[str(f) for f in files],
+        )
+    else:
+        base = load(source)
+        out = base.with_images(np.stack([_square(a, size) for a in base.images]))
+    if limit is not None and limit < len(out):
+        keep = np.sort(np.random.default_rng(seed).choice(len(out), size=limit, replace=False))
+        out = out.take(keep)
+    return out
+
+
+def random_crops(
+    images: np.ndarray,
+    n: int,
+    *,
+    min_scale: float = 0.6,
+    flip: bool = True,
+    seed: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random square crops (side ``min_scale``..1 of the image), resized back to full size.
+
+    Augmentation for small photo sets: a VAE trained on 11 photos sees each of
+    them in many framings instead of memorising 11 points.
+
+    Args:
+        images: square images ``(N, S, S, C)`` in [0, 1].
+        n: crops to make.
+        min_scale: smallest crop side as a fraction of ``S``.
+        flip: mirror half of the crops left-right.
+        seed: seed for the choice of image, crop and flip.
+
+    Returns:
+        ``(crops, source)``: ``(n, S, S, C)`` float32 and the index of the image
+        each crop came from.
+
+    Raises:
+        DataError: non-square or non-4-D images, no images, or ``min_scale``
+            outside (0, 1].
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[1] != images.shape[2] or len(images) == 0:
+        raise DataError(f"random_crops needs square images (N, S, S, C) with N > 0, got {images.shape}")
+    if not 0 < min_scale <= 1:
+        raise DataError(f"min_scale must be in (0, 1], got {min_scale}")
+    rng = np.random.default_rng(seed)
+    s = images.shape[1]
+    src = rng.integers(0, len(images), n)
+    out = np.empty((n,) + images.shape[1:], np.float32)
+    for k, i in enumerate(src):
+        side = max(1, int(round(s * rng.uniform(min_scale, 1.0))))
+        top, left = rng.integers(0, s - side + 1, 2)
+        crop = images[i, top : top + side, left : left + side]
+        if flip and rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        out[k] = crop if side == s else resize(crop[None], s)[0]
+    return out, src
+
+
+# ---------------------------------------------------------------------------
+# Simulated low light, and the embedded light-on / light-off pair
+# (dataset comparison, source report 1)
+# ---------------------------------------------------------------------------
+
+
+def simulate_low_light(
+    images,
+    *,
+    exposure: float = 0.15,
+    gamma: float = 2.2,
+    photons: float | None = 400.0,
+    read_noise: float = 0.01,
+    seed: int = 0,
+) -> np.ndarray:
+    """Render [0, 1] images as a simple camera would record them with less light.
+
+    The pixel values are taken as gamma-encoded (sRGB-like). They are decoded to
+    linear light (``x ** gamma``), scaled by ``exposure`` (the fraction of light
+    that still reaches the sensor), turned into photon counts with shot noise
+    (Poisson, ``photons`` electrons at full white and full exposure), given
+    Gaussian read noise (``read_noise``, a fraction of full scale), clipped,
+    re-encoded (``** (1 / gamma)``) and quantised to 8 bits. The output is
+    *simulated*: say so wherever it is shown.
+
+    Args:
+        images: ``(N, H, W, C)`` floats in [0, 1].
+        exposure: light fraction in (0, 1]; 0.15 is about 2.7 stops darker.
+        gamma: encoding gamma of the input (2.2 for sRGB-like photos).
+        photons: electrons collected at full white; ``None`` for no shot noise.
+        read_noise: standard deviation of the sensor's read noise (>= 0).
+        seed: seed of the noise.
+
+    Returns:
+        float32 ``(N, H, W, C)`` in [0, 1].
+
+    Raises:
+        DataError: values outside [0, 1] or parameters out of range.
+
+    Example:
+    >>> x = np.full((1, 4, 4, 1), 0.8, np.float32)
+    >>> y = simulate_low_light(x, exposure=0.25, photons=None, read_noise=0.0)
+    >>> round(float(y.mean()), 2)  # 0.8 * 0.25 ** (1 / 2.2)
+    0.43
+    """
+    x = np.asarray(images, dtype=np.float32)
+    if x.size and (x.min() < 0.0 or x.max() > 1.0):
+        raise DataError(f"simulate_low_light expects values in [0, 1], got [{x.min()}, {x.max()}]")
+    if not 0.0 < exposure <= 1.0:
+        raise DataError(f"exposure must be in (0, 1], got {exposure}")
+    if gamma <= 0 or read_noise < 0 or (photons is not None and photons <= 0):
+        raise DataError(
+            f"need gamma > 0, read_noise >= 0 and photons > 0 (or None); got {gamma}, {read_noise}, {photons}"
+        )
+    rng = np.random.default_rng(seed)
+    linear = x.astype(np.float64) ** gamma * exposure
+    if photons is not None:
+        linear = rng.poisson(linear * photons) / photons
+    if read_noise > 0:
+        linear = linear + rng.normal(0.0, read_noise, size=linear.shape)
+    out = np.clip(linear, 0.0, 1.0) ** (1.0 / gamma)
+    return (np.round(out * 255.0) / 255.0).astype(np.float32)
+
+
+def tile_image(img: np.ndarray, tile: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cut one ``(H, W, C)`` image into non-overlapping ``tile`` x ``tile`` squares (edges dropped).
+
+    Returns:
+        ``(tiles, corners)``: ``(M, tile, tile, C)`` and ``(M, 2)`` rows of ``(top, left)``.
+
+    Raises:
+        DataError: an image smaller than one tile.
+
+    Example:
+    >>> t, c = tile_image(np.zeros((10, 21, 3)), 5)
+    >>> t.shape, c[-1].tolist()
+    ((8, 5, 5, 3), [5, 15])
+    """
+    img = np.asarray(img)
+    h, w = img.shape[:2]
+    if tile <= 0 or h < tile or w < tile:
+        raise DataError(f"cannot cut a {h}x{w} image into {tile}px tiles")
+    corners = np.array([(t, l) for t in range(0, h - tile + 1, tile) for l in range(0, w - tile + 1, tile)])
+    return np.stack([img[t : t + tile, l : l + tile] for t, l in corners]), corners
+
+
+#: Settings of the simulated "light off" set: about 2.7 stops less light, a
+#: small sensor's shot noise (400 e- at white) and read noise of 1% full scale.
+LOW_LIGHT_DEFAULTS = {"exposure": 0.15, "gamma": 2.2, "photons": 400.0, "read_noise": 0.01}
+
+
+def motorcycle_light_pair(
+    *, tile: int = 48, seed: int = 0, low_light: dict | None = None
+) -> tuple[ImageSet, ImageSet]:
+    """Two disjoint tile sets of scikit-image's stereo motorcycle photos; the second in simulated low light.
+
+    The stereo pair (one garage scene seen by a left and a right camera) is cut
+    into non-overlapping tiles; the tiles are dealt at random (``seed``) into
+    two halves. The first half is kept as photographed ("light on"); the second
+    is rendered by :func:`simulate_low_light` ("light off" — simulated, not
+    photographed). Labels are the viewpoint: 0 = left camera, 1 = right camera.
+
+    Args:
+        tile: tile side in pixels (48 gives 150 tiles per view).
+        seed: seed of the dealing and of the sensor noise.
+        low_light: overrides of :data:`LOW_LIGHT_DEFAULTS`.
+
+    Returns:
+        ``(light_on, light_off_simulated)`` image sets.
+    """
+    import skimage.data as skd
+
+    left, right, _ = skd.stereo_motorcycle()
+    tiles, views, corners = [], [], []
+    for v, img in enumerate((left, right)):
+        t, c = tile_image(np.asarray(img[..., :3], dtype=np.float32) / 255.0, tile)
+        tiles.append(t)
+        views.append(np.full(len(t), v))
+        corners.append(c)
+    tiles, views = np.concatenate(tiles), np.concatenate(views)
+    order = np.random.default_rng(seed).permutation(len(tiles))
+    first, second = np.sort(order[: len(order) // 2]), np.sort(order[len(order) // 2 :])
+    settings = {**LOW_LIGHT_DEFAULTS, **(low_light or {})}
+    dark = simulate_low_light(tiles[second], seed=seed, **settings)
+    base = f"{tile}px tiles of scikit-image's stereo_motorcycle photos (left and right camera)"
+    on = ImageSet(
+        images=tiles[first].astype(np.float32),
+        labels=views[first].astype(np.int64),
+        name="embedded:motorcycle_tiles",
+        source=f"{len(first)} real {base}, as photographed",
+        label_names=["left", "right"],
+    )
+    off = ImageSet(
+        images=dark,
+        labels=views[second].astype(np.int64),
+        name="embedded:motorcycle_tiles_lowlight_sim",
+        source=f"{len(second)} other {base}, rendered in SIMULATED low light "
+        f"(exposure {settings['exposure']}, gamma {settings['gamma']}, {settings['photons']} e- shot "
+        f"noise, read noise {settings['read_noise']})",
+        label_names=["left", "right"],
+    )
+    return on, off
+
+
+EMBEDDED["motorcycle_tiles"] = lambda: motorcycle_light_pair()[0]
+EMBEDDED["motorcycle_tiles_lowlight_sim"] = lambda: motorcycle_light_pair()[1]
+
+
+# ---------------------------------------------------------------------------
+# Streaming random crops (VAE on custom folders, any size)
+# ---------------------------------------------------------------------------
+
+
+def random_crop_dataset(
+    images: np.ndarray,
+    *,
+    batch_size: int = 16,
+    min_scale: float = 0.6,
+    flip: bool = True,
+    seed: int = 0,
+):
+    """An endless ``tf.data`` stream of random square crops, as ``(x, x)`` batches.
+
+    The streaming form of :func:`random_crops`: every batch gets fresh crops
+    (side ``min_scale``..1 of the image, bilinear-resized back to full size,
+    half of them mirrored), made on the fly, so memory holds only the source
+    images even at 1024 px. Randomness is stateless and derived from ``seed``:
+    the same seed gives the same stream. Pass ``steps_per_epoch`` to ``fit``.
+
+    Args:
+        images: square images ``(N, S, S, C)`` in [0, 1].
+        batch_size: crops per batch.
+        min_scale: smallest crop side as a fraction of ``S``.
+        flip: mirror half of the crops left-right.
+        seed: stream seed.
+
+    Returns:
+        A repeating ``tf.data.Dataset`` of ``(crops, crops)`` batches.
+
+    Raises:
+        DataError: non-square or non-4-D images, no images, or ``min_scale``
+            outside (0, 1].
+    """
+    import tensorflow as tf
+
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[1] != images.shape[2] or len(images) == 0:
+        raise DataError(f"random_crop_dataset needs square images (N, S, S, C) with N > 0, got {images.shape}")
+    if not 0 < min_scale <= 1:
+        raise DataError(f"min_scale must be in (0, 1], got {min_scale}")
+    s = images.shape[1]
+
+    def crop(img, r):
+        u = tf.random.stateless_uniform([4], seed=tf.stack([r % 2_147_483_647, tf.constant(seed, tf.int64)]))
+        scale = min_scale + (1.0 - min_scale) * u[0]
+        top, left = u[1] * (1.0 - scale), u[2] * (1.0 - scale)
+        box = tf.stack([top, left, top + scale, left + scale])[None]
+        out = tf.image.crop_and_resize(img[None], box, [0], [s, s])[0]
+        if flip:
+            out = tf.cond(u[3] < 0.5, lambda: tf.reverse(out, axis=[1]), lambda: out)
+        return out, out
+
+    pics = tf.data.Dataset.from_tensor_slices(images).repeat().shuffle(len(images), seed=seed)
+    noise = tf.data.Dataset.random(seed=seed)
+    return (
+        tf.data.Dataset.zip((pics, noise))
+        .map(crop, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .batch(batch_size)
+        .prefetch(2)
+    )
+
+
+def split_keeping_test(
+    data: ImageSet, fractions=(0.8, 0.1, 0.1), *, seed: int = 42
+) -> tuple[ImageSet, ImageSet, ImageSet, str]:
+    """Train/validation/test parts that keep a source's official test split when it has one.
+
+    With an official split (``data.subset`` holds ``"test"``), the test part is
+    exactly the official test images and the rest is split into training and
+    validation in the ratio ``fractions[0] : fractions[1]``. Otherwise the whole
+    set is split by ``fractions`` with :func:`split_indices`.
+
+    Returns:
+        ``(train, val, test, rule)``: three :class:`ImageSet` parts and one
+        sentence saying how they were made.
+
+    Raises:
+        DataError: bad fractions, or too few images for any part.
+
+    Example:
+    >>> s = ImageSet(np.zeros((20, 2, 2, 1), np.float32), subset=np.array(["train"] * 15 + ["test"] * 5))
+    >>> [len(p) for p in split_keeping_test(s)[:3]]
+    [14, 1, 5]
+    """
+    subset = None if data.subset is None else np.asarray(data.subset)
+    if subset is not None and (subset == "test").any() and (subset != "test").sum() >= 2:
+        test_ix = np.flatnonzero(subset == "test")
+        pool = np.flatnonzero(subset != "test")
+        f_val = float(fractions[1]) / (float(fractions[0]) + float(fractions[1]))
+        tr, va = split_indices(len(pool), (1.0 - f_val, f_val), seed)
+        rule = (
+            f"official test split ({len(test_ix)} images); the other {len(pool)} split "
+            f"{len(tr)}/{len(va)} into training/validation (seed {seed})"
+        )
+        return data.take(pool[tr]), data.take(pool[va]), data.take(test_ix), rule
+    tr, va, te = split_indices(len(data), fractions, seed)
+    rule = f"no official test split: seeded random {len(tr)}/{len(va)}/{len(te)} split (seed {seed})"
+    return data.take(tr), data.take(va), data.take(te), rule
+
+
+def image_names(data: ImageSet) -> list[str]:
+    """One short name per image: the file stem for folders, else the label's name, else the index.
+
+    Example:
+    >>> image_names(ImageSet(np.zeros((2, 1, 1, 1)), labels=np.array([1, 0]), label_names=["a", "b"]))
+    ['b', 'a']
+    """
+    if data.paths is not None:
+        return [Path(p).stem for p in data.paths]
+    if data.labels is not None and data.label_names is not None and len(set(data.labels.tolist())) == len(data):
+        return [str(data.label_names[int(k)]) for k in data.labels]
+    return [str(i) for i in range(len(data))]

@@ -185,3 +185,17 @@ def test_folder_dataset_streams(tmp_path):
     assert [tuple(b[0].shape) for b in batches] == [(2, 16, 16, 3), (2, 16, 16, 3), (1, 16, 16, 3)]
     with pytest.raises(D.DataError):
         D.folder_dataset(tmp_path / "none", size=16)
+
+
+def test_relative_paths_fall_back_to_the_base_dir(tmp_path, monkeypatch):
+    sub = tmp_path / "sets"
+    sub.mkdir()
+    np.savez(sub / "a.npz", images=np.zeros((2, 4, 4), np.uint8))
+    elsewhere = tmp_path / "notebooks"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv(D.BASE_DIR_ENV, raising=False)
+    with pytest.raises(D.DataError, match="no such .npz"):
+        D.load("npz:sets/a.npz")
+    monkeypatch.setenv(D.BASE_DIR_ENV, str(tmp_path))
+    assert len(D.load("npz:sets/a.npz")) == 2
