@@ -581,7 +581,7 @@ def extract_patches(images: np.ndarray, patch: int, stride: int | None = None):
     Example:
     >>> p, idx = extract_patches(np.zeros((2, 10, 10, 1)), 4, 3)
     >>> p.shape, idx[:2].tolist()
-    ((32, 4, 4, 1), [[0, 0, 0], [0, 0, 3]])
+    ((18, 4, 4, 1), [[0, 0, 0], [0, 0, 3]])
     """
     images = np.asarray(images)
     stride = stride or patch
@@ -1075,6 +1075,8 @@ def load_square_images(
     Args:
         source: a folder of image files (any sizes; sub-folders give labels),
             ``"folder:PATH"``, ``"embedded:photos"``, or any :func:`load` source.
+            Relative paths are tried against the working directory, then
+            ``$AEUTILS_BASE_DIR`` (:func:`resolve_path`).
         size: side of the square output.
         limit: keep at most this many images (random, seeded, order kept).
         seed: seed for ``limit``.
@@ -1104,8 +1106,8 @@ def load_square_images(
             f"centre-cropped square and resized to {size}px from the originals",
             label_names=names,
         )
-    elif kind == "folder" or os.path.sep in str(source) or Path(source).is_dir():
-        root = Path(rest if kind == "folder" else source)
+    elif kind == "folder" or os.path.sep in str(source) or resolve_path(source).is_dir():
+        root = resolve_path(rest if kind == "folder" else source)
         if not root.is_dir():
             raise DataError(f"no such folder: {root}")
         files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())

@@ -129,3 +129,101 @@ def mean_image_baseline(x_train, x_test) -> np.ndarray:
     """Predict every test image as the training set's mean image (code size 0)."""
     mean = np.asarray(x_train, dtype=np.float32).mean(axis=0)
     return np.broadcast_to(mean, np.shape(x_test)).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------
+# SSIM and PSNR the source's way (source report 2), to explain its figures
+# ---------------------------------------------------------------------------
+
+
+def source_way_metrics(
+    x, y, *, mean: float = 0.5, std: float = 0.5, win_size: int = 7, per_image_range: bool = True
+) -> dict[str, np.ndarray]:
+    """PSNR and SSIM per image computed as the source report did, for comparison only.
+
+    The source scored its reconstructions on *normalised* values
+    (``(v - mean) / std``, i.e. [-1, 1]) with the data range of each reference
+    image (its max minus min) instead of the fixed range of the scale, and with
+    scikit-image's SSIM (uniform 7x7 window). Predictions are not clipped. A
+    per-image range shifts PSNR by ``20 log10(range / 2)`` dB against the fixed
+    [-1, 1] range (lower for low-contrast images) and changes SSIM's stabilising
+    constants image by image, so numbers are not comparable between images or
+    with the literature. Use :func:`reconstruction_metrics` for results.
+
+    Args:
+        x: reference images ``(N, H, W, C)`` in [0, 1].
+        y: reconstructions in the same scale (unclipped is fine).
+        mean: normalisation mean (source: 0.5).
+        std: normalisation std (source: 0.5).
+        win_size: SSIM window side (odd; shrunk for images smaller than it).
+        per_image_range: ``False`` uses the scale's fixed range ``1 / std``
+            instead, which isolates the effect of the window and the scale.
+
+    Returns:
+        ``{"psnr": (N,), "ssim": (N,), "data_range": (N,)}``. Identical images
+        give SSIM 1 and PSNR :data:`PSNR_CAP_DB`; a constant reference image
+        (range 0) is scored with the scale's full range ``1 / std``.
+
+    Raises:
+        ValueError: shapes differ or are not ``(N, H, W, C)``.
+
+    Example:
+    >>> x = np.linspace(0, 1, 2 * 8 * 8).reshape(2, 8, 8, 1)
+    >>> m = source_way_metrics(x, x)
+    >>> m["ssim"].tolist(), m["psnr"].tolist()
+    ([1.0, 1.0], [100.0, 100.0])
+    """
+    from skimage.metrics import structural_similarity
+
+    x, y = _check_pair(x, y)
+    xn = ((x - mean) / std).astype(np.float64)
+    yn = ((y - mean) / std).astype(np.float64)
+    ranges = xn.max(axis=(1, 2, 3)) - xn.min(axis=(1, 2, 3))
+    ranges = np.where((ranges > 0) & per_image_range, ranges, 1.0 / std)
+    win = min(win_size, x.shape[1], x.shape[2])
+    win -= 1 - win % 2
+    multichannel = x.shape[-1] > 1
+    ssim = np.array(
+        [
+            structural_similarity(
+                a if multichannel else a[..., 0],
+                b if multichannel else b[..., 0],
+                data_range=float(r),
+                win_size=win,
+                channel_axis=-1 if multichannel else None,
+            )
+            for a, b, r in zip(xn, yn, ranges)
+        ],
+        dtype=np.float64,
+    )
+    mse = np.mean((xn - yn) ** 2, axis=(1, 2, 3))
+    with np.errstate(divide="ignore"):
+        psnr = 10.0 * np.log10(ranges**2 / mse)
+    return {"psnr": np.minimum(psnr, PSNR_CAP_DB), "ssim": ssim, "data_range": ranges}
+
+
+def rank_examples(scores, *, k: int = 3, higher_is_better: bool = True) -> dict[str, np.ndarray]:
+    """Indices of the best, median and worst ``k`` images by a per-image score.
+
+    Args:
+        scores: per-image values, e.g. SSIM.
+        k: images per group (fewer if there are fewer than ``3 * k`` images).
+        higher_is_better: ``True`` for SSIM/PSNR, ``False`` for MSE.
+
+    Returns:
+        ``{"best": idx, "median": idx, "worst": idx}``, each best first.
+
+    Raises:
+        ValueError: no scores, or ``k < 1``.
+
+    Example:
+    >>> {g: i.tolist() for g, i in rank_examples([0.1, 0.9, 0.5, 0.7, 0.3], k=1).items()}
+    {'best': [1], 'median': [2], 'worst': [0]}
+    """
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    if s.size == 0 or k < 1:
+        raise ValueError(f"need at least one score and k >= 1, got {s.size} scores and k={k}")
+    order = np.argsort(-s if higher_is_better else s, kind="stable")
+    k = min(k, max(1, len(s) // 3))
+    mid = max(0, min(len(s) - k, len(s) // 2 - k // 2))
+    return {"best": order[:k], "median": order[mid : mid + k], "worst": order[len(s) - k :]}
