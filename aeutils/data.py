@@ -223,31 +223,8 @@ def load_folder(path: str | os.PathLike, *, size: int | tuple[int, int] | None =
         DataError: missing or empty folder, unreadable files (all named), mixed
             sizes without ``size``, or mixed channel counts.
     """
-    from PIL import Image, UnidentifiedImageError
-
     root = Path(path)
-    if not root.is_dir():
-        raise DataError(f"no such folder: {root}")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    if not files:
-        raise DataError(f"folder {root} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
-    arrays, bad = [], []
-    for f in files:
-        try:
-            with Image.open(f) as im:
-                im.load()
-                arrays.append(_pil_to_array(im))
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-            bad.append(f"{f} ({type(err).__name__})")
-    if bad:
-        raise DataError(f"{len(bad)} unreadable image file(s): " + "; ".join(bad))
-    channels = {a.shape[-1] for a in arrays}
-    if len(channels) > 1:
-        counts = {c: sum(a.shape[-1] == c for a in arrays) for c in sorted(channels)}
-        raise DataError(
-            f"images in {root} have different channel counts {counts}; "
-            "use one kind, or convert them (e.g. all to RGB) first"
-        )
+    files, arrays = read_image_files(root)
     if size is not None:
         arrays = [resize(a[None].astype(np.float32) / 255.0, size)[0] for a in arrays]
         images = np.stack(arrays)
@@ -271,6 +248,41 @@ def load_folder(path: str | os.PathLike, *, size: int | tuple[int, int] | None =
         label_names=names if labels is not None else None,
         paths=[str(f) for f in files],
     )
+
+
+def read_image_files(root: Path) -> tuple[list[Path], list[np.ndarray]]:
+    """Decode every image file below ``root`` (sorted) into uint8 ``(H, W, C)`` arrays, C in {1, 3}.
+
+    Raises:
+        DataError: missing or empty folder, unreadable files (all named), or
+            mixed channel counts.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"no such folder: {root}")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"folder {root} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+    arrays, bad = [], []
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                im.load()
+                arrays.append(_pil_to_array(im))
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+            bad.append(f"{f} ({type(err).__name__})")
+    if bad:
+        raise DataError(f"{len(bad)} unreadable image file(s): " + "; ".join(bad))
+    channels = {a.shape[-1] for a in arrays}
+    if len(channels) > 1:
+        counts = {c: sum(a.shape[-1] == c for a in arrays) for c in sorted(channels)}
+        raise DataError(
+            f"images in {root} have different channel counts {counts} (1 = grayscale, "
+            "3 = colour); use one kind, or convert them (e.g. all to RGB) first"
+        )
+    return files, arrays
 
 
 def _pil_to_array(im) -> np.ndarray:
@@ -1090,7 +1102,6 @@ def load_square_images(
         DataError: a missing or empty folder, unreadable files (all named),
             images of mixed channel counts, or ``size < 1``.
     """
-    from PIL import Image, UnidentifiedImageError
 
     if int(size) < 1:
         raise DataError(f"size must be a positive number of pixels, got {size}")
@@ -1108,28 +1119,7 @@ def load_square_images(
         )
     elif kind == "folder" or os.path.sep in str(source) or resolve_path(source).is_dir():
         root = resolve_path(rest if kind == "folder" else source)
-        if not root.is_dir():
-            raise DataError(f"no such folder: {root}")
-        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-        if not files:
-            raise DataError(f"folder {root} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
-        arrays, bad = [], []
-        for f in files:
-            try:
-                with Image.open(f) as im:
-                    im.load()
-                    arrays.append(_pil_to_array(im))
-            except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-                bad.append(f"{f} ({type(err).__name__})")
-        if bad:
-            raise DataError(f"{len(bad)} unreadable image file(s): " + "; ".join(bad))
-        channels = {a.shape[-1] for a in arrays}
-        if len(channels) > 1:
-            counts = {c: sum(a.shape[-1] == c for a in arrays) for c in sorted(channels)}
-            raise DataError(
-                f"images in {root} have different channel counts {counts} (1 = grayscale, "
-                "3 = colour); use one kind, or convert them (e.g. all to RGB) first"
-            )
+        files, arrays = read_image_files(root)
         rel = [f.relative_to(root) for f in files]
         groups = [r.parts[0] if len(r.parts) > 1 else "" for r in rel]
         group_names = sorted(set(groups))
