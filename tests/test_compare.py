@@ -1,0 +1,423 @@
+"""Dataset comparison by cross-reconstruction: protocol, statistics, held-out discipline, CLI."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from aeutils import compare as C
+from aeutils import data as D
+from aeutils.cli import main as cli_main
+
+TINY = dict(filters=(4, 8), code_channels=2, batch_size=8, learning_rate=5e-3, log=None)
+
+
+def _blobs(n, seed, size=16):
+    """Smooth Gaussian bumps at random places: one distribution."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    out = np.zeros((n, size, size, 1), np.float32)
+    for i in range(n):
+        for _ in range(2):
+            cy, cx = rng.uniform(2, size - 2, 2)
+            s = rng.uniform(2.0, 3.5)
+            out[i, ..., 0] += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s * s))
+    return np.clip(out, 0, 1)
+
+
+def _stripes(n, seed, size=16):
+    """High-frequency oriented stripes: a clearly different distribution."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    out = np.zeros((n, size, size, 1), np.float32)
+    for i in range(n):
+        th, f, ph = rng.uniform(0, np.pi), rng.uniform(0.8, 1.4), rng.uniform(0, 2 * np.pi)
+        out[i, ..., 0] = 0.5 + 0.5 * np.sin(f * (np.cos(th) * xx + np.sin(th) * yy) + ph)
+    return out
+
+
+def _set(images, name, groups=None):
+    return C.PreparedSet(name=name, source=f"synthetic {name}", images=images, groups=groups)
+
+
+@pytest.fixture(scope="module")
+def shifted():
+    """One full comparison (merged model, null control, groups) of a strong shift, reused below."""
+    keras.utils.set_random_seed(0)
+    groups = np.array(["left", "right"] * 20)
+    a = _set(_blobs(40, 1), "blobs", groups)
+    b = _set(_stripes(40, 2), "stripes", groups)
+    return C.compare(a, b, patch=0, epochs=20, seed=0, null_control="A", **TINY)
+
+
+# ---------------------------------------------------------------------------
+# The protocol on sets where the answer is known
+# ---------------------------------------------------------------------------
+
+
+def test_strong_shift_is_different_with_effect_and_null_control(shifted):
+    assert shifted.verdict == "different"
+    assert shifted.p_value < 1e-3
+    # Each model fits its own set better than the other's images.
+    assert shifted.decision["effect_ratio"] > 1.3
+    assert shifted.decision["preference_auc"] > 0.9
+    assert shifted.null_control is not None and shifted.null_control["verdict"] == "same"
+    assert shifted.null_control["passed"] and not shifted.warnings
+    # The 3x2 matrix is complete, with the merged model.
+    assert np.isfinite(shifted.matrix()).all()
+    text = shifted.summary()
+    assert "DIFFERENT" in text and "null control" in text and "merged" in text
+
+
+def test_same_distribution_is_same_in_most_seeds():
+    verdicts, ps = [], []
+    for seed in range(3):
+        a = _set(_blobs(40, 10 + seed), "blobs1")
+        b = _set(_blobs(40, 20 + seed), "blobs2")
+        r = C.compare(a, b, patch=0, epochs=10, seed=seed, merged=False, null_control=None, **TINY)
+        verdicts.append(r.verdict)
+        ps.append(r.p_value)
+    assert verdicts.count("same") >= 2, (verdicts, ps)
+    # Reproducible with a seed.
+    r2 = C.compare(
+        _set(_blobs(40, 12), "blobs1"),
+        _set(_blobs(40, 22), "blobs2"),
+        patch=0,
+        epochs=10,
+        seed=2,
+        merged=False,
+        null_control=None,
+        **TINY,
+    )
+    assert r2.p_value == pytest.approx(ps[2], rel=1e-6, abs=1e-9)
+
+
+def test_heldout_discipline_no_training_image_is_scored(monkeypatch):
+    import aeutils.train as T
+
+    rng = np.random.default_rng(0)
+    a = _set(rng.uniform(0, 1, (20, 16, 16, 1)).astype(np.float32), "noiseA")
+    b = _set(rng.uniform(0, 1, (20, 16, 16, 1)).astype(np.float32), "noiseB")
+    trained, scored = [], []
+    real_fit, real_reconstruct = T.fit, C.reconstruct
+
+    def spy_fit(model, x, *args, **kwargs):
+        trained.append(np.asarray(x).copy())
+        return real_fit(model, x, *args, **kwargs)
+
+    def spy_reconstruct(model, images, **kwargs):
+        scored.append((model.name, np.asarray(images).copy()))
+        return real_reconstruct(model, images, **kwargs)
+
+    monkeypatch.setattr(T, "fit", spy_fit)
+    monkeypatch.setattr(C, "reconstruct", spy_reconstruct)
+    r = C.compare(a, b, patch=8, stride=8, epochs=1, seed=3, null_control=None, **TINY)
+
+    def keys(arr):
+        return {x.tobytes() for x in arr}
+
+    held = {k: keys(s.images[r.split[k][1]]) for k, s in (("A", a), ("B", b))}
+    train = {k: keys(s.images[r.split[k][0]]) for k, s in (("A", a), ("B", b))}
+    held_patches = keys(C.to_patches(np.concatenate([a.images[r.split["A"][1]], b.images[r.split["B"][1]]]), 8)[0])
+    assert len(trained) == 3  # A, B, merged
+    for x in trained:
+        assert not keys(x) & held_patches, "a held-out patch was used for training"
+    assert not (held["A"] & train["A"]) and not (held["B"] & train["B"])
+    for x in ("A", "B"):
+        for m in ("A", "B", "merged"):
+            assert len(r.errors[f"{x}_by_{m}"]) == len(r.split[x][1])
+    # Held-out errors come from held-out images only; the only training images
+    # scored are each model's own, for the train-vs-held-out fit check.
+    assert scored
+    for name, images in scored:
+        got = keys(images)
+        own_training = name in ("ae_A", "ae_B") and got <= train[name[-1]]
+        assert got <= held["A"] | held["B"] or own_training, name
+
+
+def test_patch_tiling_and_stitching_round_trip():
+    x = np.random.default_rng(0).uniform(0, 1, (3, 20, 28, 2)).astype(np.float32)
+    inputs, index = C.to_patches(x, 8, 6)
+    assert inputs.shape[1:] == (8, 8, 2) and index[:, 0].max() == 2
+    identity = keras.Sequential([keras.Input((8, 8, 2)), keras.layers.Identity()], name="identity")
+    np.testing.assert_allclose(C.reconstruct(identity, x, patch=8, stride=6), x, atol=1e-6)
+    assert np.allclose(C.image_errors(identity, x, patch=8, stride=6), 0.0)
+    whole = keras.Sequential([keras.Input((20, 28, 2)), keras.layers.Identity()])
+    np.testing.assert_allclose(C.reconstruct(whole, x, patch=0), x)
+    # Errors are aggregated per image: a model off by 0.1 everywhere gives MSE 0.01 per image.
+    shift = keras.Sequential([keras.Input((8, 8, 2)), keras.layers.Lambda(lambda t: t * 0 + 0.5)])
+    flat = np.full((2, 16, 16, 2), 0.4, np.float32)
+    np.testing.assert_allclose(C.image_errors(shift, flat, patch=8, stride=4), [0.01, 0.01], rtol=1e-5)
+
+
+def test_group_breakdown_and_outliers(shifted):
+    rows = {g["group"]: g for g in shifted.groups}
+    assert set(rows) == {"left", "right"}
+    for g in rows.values():
+        assert g["n_A"] + g["n_B"] > 0 and g["A_by_A"] is not None
+        if "p_holm" in g:
+            assert g["verdict"] in ("same", "different") and g["p_holm"] >= g["p_value"]
+    assert C.robust_outliers([1.0, 1.1, 0.9, 1.05, 0.95, 1.02, 40.0]).tolist() == [6]
+    assert C.robust_outliers([1.0, 1.0, 1.0]).tolist() == []
+
+
+def test_json_figures_and_html(shifted, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    js = shifted.to_json()
+    json.dumps(js)  # serialisable
+    assert js["verdict"] in ("same", "different") and isinstance(js["p_value"], float)
+    assert set(C.ERROR_KEYS) <= set(js["errors"]) and all(isinstance(v, float) for v in js["errors"].values())
+    assert js["null_control"]["verdict"] == "same" and isinstance(js["null_control"]["p_value"], float)
+    assert js["n_images"] == {"A": 40, "B": 40}
+    assert js["n_heldout"]["A"] + js["n_train"]["A"] == 40
+    assert len(js["per_image_errors"]["B_by_A"]) == len(js["heldout_ids"]["B"]) == js["n_heldout"]["B"]
+    for fig in (
+        C.plot_error_matrix(shifted),
+        C.plot_error_histograms(shifted),
+        C.plot_reconstructions(shifted, "B", n=4),
+        C.plot_outliers(shifted, n=3),
+        C.plot_groups(shifted),
+    ):
+        assert fig.axes
+    page = C.write_html(shifted, tmp_path / "r.html").read_text()
+    assert "DIFFERENT" in page and page.count("data:image/png;base64") >= 5
+
+
+# ---------------------------------------------------------------------------
+# Statistics
+# ---------------------------------------------------------------------------
+
+
+def test_decision_tests_known_answers():
+    rng = np.random.default_rng(0)
+    base = rng.lognormal(-5, 0.3, 60)  # per-image difficulty
+    noise = rng.lognormal(0, 0.2, 60)  # the two models disagree a little on every image
+
+    def errors(model_b_factor, shift=1.0):
+        by_a, by_b = base.copy(), base * noise * model_b_factor
+        by_a[30:] *= shift  # B's images under model A
+        by_b[:30] *= shift  # A's images under model B
+        return {"A_by_A": by_a[:30], "B_by_A": by_a[30:], "B_by_B": by_b[30:], "A_by_B": by_b[:30]}
+
+    d = C.decision_tests(errors(1.0))
+    assert d["verdict"] == "same" and d["effect_ratio"] == pytest.approx(1.0, abs=0.1)
+    # A uniformly worse model B (the same factor on every image) is not a difference between the sets:
+    # the preference test cancels model quality (its p-value is unchanged).
+    worse = C.decision_tests(errors(3.0))
+    assert worse["verdict"] == "same"
+    assert worse["tests"][2]["p_value"] == pytest.approx(d["tests"][2]["p_value"])
+    shifted = C.decision_tests(errors(1.0, shift=4.0))
+    assert shifted["verdict"] == "different" and shifted["effect_ratio"] == pytest.approx(4.0, rel=0.1)
+    assert all(t["p_holm"] >= t["p_value"] for t in shifted["tests"])
+    with pytest.raises(ValueError, match="needs errors"):
+        C.decision_tests({"A_by_A": base})
+
+
+def test_holm_and_mann_whitney():
+    np.testing.assert_allclose(C.holm([0.01, 0.04, 0.03, 0.5]), [0.04, 0.09, 0.09, 0.5])
+    r = C.mann_whitney([1, 2, 3], [1, 2, 3])
+    assert r["auc"] == 0.5 and r["p_value"] > 0.9
+    with pytest.raises(ValueError):
+        C.mann_whitney([], [1.0])
+
+
+def test_baseline_tests_calibrated_and_powerful():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(40, 5)), rng.normal(size=(40, 5))
+    assert C.mmd_test(x, y, n_permutations=200)["p_value"] > 0.05
+    assert C.mmd_test(x, y + 1.0, n_permutations=200)["p_value"] < 0.01
+    assert C.ks_test(x, y)["p_value"] > 0.05
+    assert C.ks_test(x, y + 1.0)["p_value"] < 0.01
+    imgs = rng.uniform(0, 1, (30, 16, 16, 1)).astype(np.float32)
+    ca, cb = C.pca_codes(imgs, imgs[:5], imgs[5:9], k=4)
+    assert ca.shape == (5, 4) and cb.shape == (4, 4)
+    ua, ub = C.random_encoder_codes(imgs[:5], imgs[5:], k=6)
+    assert ua.shape == (5, 6) and ub.shape == (25, 6)
+    with pytest.raises(ValueError):
+        C.mmd_test(x[:1], y)
+
+
+# ---------------------------------------------------------------------------
+# Model, preparation, bad input
+# ---------------------------------------------------------------------------
+
+
+def test_compare_autoencoder_shapes_and_serialisation(tmp_path):
+    m = C.build_compare_autoencoder(input_shape=(16, 16, 3), filters=(4, 8), code_channels=2, name="ae_X")
+    assert m.name == "ae_X" and m.output_shape == (None, 16, 16, 3)
+    assert m.get_layer("ae_X_encoder").output_shape == (None, 4, 4, 2)
+    path = tmp_path / "ae.keras"
+    m.save(path)
+    again = keras.saving.load_model(path, safe_mode=True)
+    x = np.random.default_rng(0).uniform(0, 1, (2, 16, 16, 3)).astype(np.float32)
+    np.testing.assert_allclose(again(x), m(x), atol=1e-6)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        C.build_compare_autoencoder(input_shape=(18, 18, 1), filters=(4, 8))
+    assert C.parse_filters("16, 32") == (16, 32)
+    with pytest.raises(ValueError):
+        C.parse_filters("a,b")
+
+
+def test_check_pair_refuses_bad_pairs():
+    a = _set(np.zeros((20, 16, 16, 1)), "a")
+    with pytest.raises(D.DataError, match="channel"):
+        C.check_pair(a, _set(np.zeros((20, 16, 16, 3)), "b"), patch=0, stride=None, heldout=0.3, filters=(4, 8))
+    with pytest.raises(D.DataError, match="resize both"):
+        C.check_pair(a, _set(np.zeros((20, 24, 24, 1)), "b"), patch=0, stride=None, heldout=0.3, filters=(4, 8))
+    with pytest.raises(D.DataError, match="smaller than a 32px patch"):
+        C.check_pair(a, a, patch=32, stride=16, heldout=0.3, filters=(4, 8))
+    with pytest.raises(D.DataError, match="multiple of 4"):
+        C.check_pair(a, a, patch=6, stride=6, heldout=0.3, filters=(4, 8))
+    with pytest.raises(D.DataError, match="too few to split"):
+        C.check_pair(a, _set(np.zeros((5, 16, 16, 1)), "b"), patch=0, stride=None, heldout=0.3, filters=(4, 8))
+    with pytest.raises(ValueError, match="heldout"):
+        C.check_pair(a, a, patch=0, stride=None, heldout=1.5, filters=(4, 8))
+    tr, te = C.split_heldout(20, 0.3, seed=1)
+    assert len(te) == 6 and not set(tr) & set(te) and len(tr) + len(te) == 20
+
+
+def test_groups_from_folders_patterns_and_npz(tmp_path):
+    for view in ("left", "right"):
+        (tmp_path / "f" / view).mkdir(parents=True)
+        for i in range(3):
+            Image.fromarray(np.full((8, 8), 40 * i, np.uint8)).save(tmp_path / "f" / view / f"obj{i}_{view}.png")
+    s = C.prepare_set(str(tmp_path / "f"))
+    assert sorted(set(s.groups)) == ["left", "right"] and len(s) == 6
+    s = C.prepare_set(str(tmp_path / "f"), groups=r"re:obj(\d)")
+    assert sorted(set(s.groups)) == ["0", "1", "2"]
+    with pytest.raises(D.DataError, match="matches no part"):
+        C.prepare_set(str(tmp_path / "f"), groups=r"re:angle(\d+)")
+    np.savez(tmp_path / "s.npz", images=np.zeros((6, 8, 8), np.uint8), angle_deg=np.arange(6) * 5)
+    s = C.prepare_set(str(tmp_path / "s.npz"), groups="key:angle_deg", limit=4, seed=0)
+    assert len(s) == 4 and set(s.groups) <= {"0", "5", "10", "15", "20", "25"}
+    with pytest.raises(D.DataError, match="no array 'nope'"):
+        C.prepare_set(str(tmp_path / "s.npz"), groups="key:nope")
+    with pytest.raises(D.DataError, match="unknown group spec"):
+        C.prepare_set(str(tmp_path / "s.npz"), groups="angles")
+
+
+def test_simulated_low_light_and_embedded_pair():
+    x = np.random.default_rng(0).uniform(0.2, 1, (4, 8, 8, 3)).astype(np.float32)
+    y = D.simulate_low_light(x, exposure=0.2, seed=1)
+    assert y.shape == x.shape and 0 <= y.min() and y.max() <= 1 and y.mean() < 0.7 * x.mean()
+    np.testing.assert_array_equal(y, D.simulate_low_light(x, exposure=0.2, seed=1))  # seeded
+    same = D.simulate_low_light(x, exposure=1.0, photons=None, read_noise=0.0)
+    np.testing.assert_allclose(same, x, atol=0.5 / 255 + 1e-6)  # only 8-bit quantisation
+    with pytest.raises(D.DataError, match="exposure"):
+        D.simulate_low_light(x, exposure=0.0)
+    with pytest.raises(D.DataError, match=r"\[0, 1\]"):
+        D.simulate_low_light(x * 3)
+    on, off = D.load("embedded:motorcycle_tiles"), D.load("embedded:motorcycle_tiles_lowlight_sim")
+    assert on.images.shape == off.images.shape == (150, 48, 48, 3)
+    assert "SIMULATED" in off.source and "simulated" not in on.source.lower()
+    assert off.images.mean() < 0.6 * on.images.mean()
+    assert on.label_names == ["left", "right"] and set(on.labels) == {0, 1}
+    assert len(on.take(np.flatnonzero(on.labels == 0))) + len(off.take(np.flatnonzero(off.labels == 0))) == 150
+    # Disjoint tiles: with the light left on, no tile of one half reappears in the other.
+    on2, off2 = D.motorcycle_light_pair(low_light={"exposure": 1.0, "photons": None, "read_noise": 0.0})
+    np.testing.assert_array_equal(on2.images, on.images)
+    assert not {t.tobytes() for t in on2.images} & {t.tobytes() for t in off2.images}
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def _npz(path, images):
+    np.savez(path, images=images)
+    return str(path)
+
+
+def test_cli_json_schema_and_inputs_untouched(tmp_path, capsys):
+    a = _npz(tmp_path / "a.npz", (_blobs(24, 1) * 255).astype(np.uint8)[..., 0])
+    b = _npz(tmp_path / "b.npz", (_stripes(24, 2) * 255).astype(np.uint8)[..., 0])
+    before = {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.iterdir()}
+    out = tmp_path / "out"
+    out.mkdir()
+    rc = cli_main(
+        [
+            "compare",
+            a,
+            b,
+            "--epochs",
+            "1",
+            "--patch",
+            "0",
+            "--batch-size",
+            "16",
+            "--json",
+            str(out / "r.json"),
+            "--html",
+            str(out / "r.html"),
+        ]
+    )
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "verdict:" in text and "null control" in text
+    js = json.loads((out / "r.json").read_text())
+    assert js["verdict"] in ("same", "different") and 0 <= js["p_value"] <= 1
+    assert set(js["errors"]) == set(C.ERROR_KEYS)
+    assert js["null_control"]["verdict"] in ("same", "different")
+    assert isinstance(js["null_control"]["p_value"], float)
+    assert js["n_images"] == {"A": 24, "B": 24}
+    assert (out / "r.html").stat().st_size > 10_000
+    after = {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.iterdir() if p.name != "out"}
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    "case", ["missing", "empty", "unreadable", "channels", "too_small", "output_inside", "not_a_folder"]
+)
+def test_cli_bad_input_exit_code_2(case, tmp_path, capsys):
+    good = tmp_path / "good"
+    good.mkdir()
+    for i in range(12):
+        Image.fromarray(np.full((16, 16, 3), 20 * i, np.uint8)).save(good / f"{i}.png")
+    args = {
+        "missing": [str(tmp_path / "nope"), str(good)],
+        "empty": [str(good), str(tmp_path / "empty")],
+        "unreadable": [str(good), str(tmp_path / "bad")],
+        "channels": [str(good), str(tmp_path / "gray")],
+        "too_small": [str(good), str(tmp_path / "small")],
+        "output_inside": [str(good), str(good), "--json", str(good / "r.json")],
+        "not_a_folder": [str(good / "0.png"), str(good)],
+    }[case]
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.png").write_bytes(b"not an image")
+    (tmp_path / "gray").mkdir()
+    (tmp_path / "small").mkdir()
+    for i in range(12):
+        Image.fromarray(np.full((16, 16), 9 * i, np.uint8)).save(tmp_path / "gray" / f"{i}.png")
+    for i in range(3):
+        Image.fromarray(np.full((16, 16, 3), 9 * i, np.uint8)).save(tmp_path / "small" / f"{i}.png")
+    listing = sorted(os.listdir(good))
+    rc = cli_main(["compare", *args, "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    expected = {
+        "missing": "no such folder",
+        "empty": "is empty",
+        "unreadable": "unreadable image file",
+        "channels": "channel",
+        "too_small": "too few to split",
+        "not_a_folder": "is a file",
+        "output_inside": "inside input",
+    }[case]
+    assert expected in err, err
+    assert sorted(os.listdir(good)) == listing  # nothing the user owns is modified
+
+
+def test_cli_help_lists_the_options(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["compare", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for opt in ("--size", "--grayscale", "--patch", "--stride", "--epochs", "--seed", "--json", "--html"):
+        assert opt in out
