@@ -1028,7 +1028,7 @@ def build_unmixer(
 def build_encoder_decoder(
     *,
     input_shape: Sequence[int],
-    latent_dim: int = 32,
+    latent_dim: int | None = 32,
     filters: Sequence[int] = (32, 64),
     kernel_size: int = 3,
     code_activation: str | None = None,
@@ -1039,11 +1039,15 @@ def build_encoder_decoder(
     Encoder: one stride-2 stage per entry of ``filters`` (:func:`build_encoder`),
     flatten, ``Dense(latent_dim)`` (``encoder_code``), then ``code_activation``
     (``encoder_code_act``) if given. Decoder: ``Dense`` to the last feature map,
-    then upsampling stages in reverse (:func:`build_decoder`).
+    then upsampling stages in reverse (:func:`build_decoder`). With
+    ``latent_dim=None`` the code is the last feature map itself (a convolutional
+    code of ``(H/2^k, W/2^k, filters[-1])`` values, no dense bottleneck): the
+    choice for restoration (denoising, inpainting), where spatial detail matters
+    more than a small code.
 
     Args:
         input_shape: ``(H, W, C)``; ``H`` and ``W`` divisible by ``2 ** len(filters)``.
-        latent_dim: code size.
+        latent_dim: code size, or ``None`` for a convolutional code.
         filters: channels of the encoder stages (the decoder mirrors them).
         kernel_size: kernel side.
         code_activation: activation of the code (``"relu"`` for an L1-sparse
@@ -1067,8 +1071,8 @@ def build_encoder_decoder(
         raise ValueError(f"input_shape must be (H, W, C), got {input_shape}")
     if not filters:
         raise ValueError("filters must name at least one stage")
-    if int(latent_dim) < 1:
-        raise ValueError(f"latent_dim must be >= 1, got {latent_dim}")
+    if latent_dim is not None and int(latent_dim) < 1:
+        raise ValueError(f"latent_dim must be >= 1 or None, got {latent_dim}")
     factor = 2 ** len(filters)
     h, w, c = input_shape
     if h % factor or w % factor:
@@ -1076,17 +1080,19 @@ def build_encoder_decoder(
             f"image size {h}x{w} is not divisible by 2**{len(filters)} = {factor}; "
             "resize the images or use fewer filters"
         )
+    feature_shape = (h // factor, w // factor, filters[-1])
     encoder = build_encoder(
-        input_shape=input_shape, filters=filters, kernel_size=kernel_size,
-        downsample="stride", latent_dim=int(latent_dim), name="encoder",
+        input_shape=input_shape, filters=filters, kernel_size=kernel_size, downsample="stride",
+        latent_dim=None if latent_dim is None else int(latent_dim), name="encoder",
     )
     if code_activation is not None:
         code = layers.Activation(code_activation, name="encoder_code_act")(encoder.output)
         encoder = keras.Model(encoder.input, code, name="encoder")
     decoder = build_decoder(
-        latent_shape=(int(latent_dim),), filters=tuple(reversed(filters)), output_channels=c,
-        kernel_size=kernel_size, output_activation=output_activation,
-        dense_shape=(h // factor, w // factor, filters[-1]), name="decoder",
+        latent_shape=feature_shape if latent_dim is None else (int(latent_dim),),
+        filters=tuple(reversed(filters)), output_channels=c, kernel_size=kernel_size,
+        output_activation=output_activation, dense_shape=None if latent_dim is None else feature_shape,
+        name="decoder",
     )
     return encoder, decoder
 
@@ -1118,11 +1124,12 @@ def build_plain_autoencoder(
 def build_denoising_autoencoder(
     *,
     input_shape: Sequence[int],
-    latent_dim: int = 32,
+    latent_dim: int | None = 32,
     filters: Sequence[int] = (32, 64),
     kernel_size: int = 3,
     corruption: str = "gaussian",
     strength: float = 0.3,
+    output_activation: str | None = "sigmoid",
     seed: int | None = None,
     name: str = "denoising_autoencoder",
 ) -> keras.Model:
@@ -1132,9 +1139,14 @@ def build_denoising_autoencoder(
     clean ``x``) learns to undo it, and ``model(x_noisy)`` denoises.
 
     Args:
-        input_shape, latent_dim, filters, kernel_size: as :func:`build_encoder_decoder`.
+        input_shape, latent_dim, filters, kernel_size: as :func:`build_encoder_decoder`
+            (``latent_dim=None``: a convolutional code).
         corruption: ``"gaussian"``, ``"salt_pepper"``, ``"masking"`` or ``"block"``.
         strength: noise standard deviation or fraction of pixels hit.
+        output_activation: ``"sigmoid"``, or ``None`` for a linear output
+            (clip predictions to [0, 1]); a linear output cannot saturate, which
+            keeps a convolutional-code model on mostly black images such as
+            MNIST from collapsing to an all-black output early in training.
         seed: seed of the corruption's generator.
         name: model name.
 
@@ -1148,7 +1160,8 @@ def build_denoising_autoencoder(
 
     corrupt = Corruption(corruption, strength, seed=seed, name="corruption")
     encoder, decoder = build_encoder_decoder(
-        input_shape=input_shape, latent_dim=latent_dim, filters=filters, kernel_size=kernel_size
+        input_shape=input_shape, latent_dim=latent_dim, filters=filters, kernel_size=kernel_size,
+        output_activation=output_activation,
     )
     inputs = keras.Input(shape=tuple(input_shape), name=f"{name}_input")
     return keras.Model(inputs, decoder(encoder(corrupt(inputs))), name=name)

@@ -1,0 +1,339 @@
+"""Benchmark: the autoencoder family and its applications on real MNIST and CIFAR-10 (source report 5).
+
+Prints one markdown table per task and a summary against the goals:
+
+* variants (MNIST): plain, sparse (L1), contractive and a β-VAE sweep;
+* anomaly detection (MNIST): one class against the rest for every digit, AUROC
+  and AUPRC of the reconstruction error, PCA beside it (goal: mean AUROC >= 0.95);
+* denoising (MNIST, CIFAR-10): PSNR gain over the noisy input at sigma 0.3;
+* inpainting (MNIST, CIFAR-10): 50% missing pixels, error on the missing pixels,
+  against mean-fill and biharmonic inpainting;
+* super-resolution (CIFAR-10): 2x, against bicubic (goal: >= +1.5 dB);
+* feature probes (MNIST, CIFAR-10): logistic regression on the codes against
+  PCA codes of the same size and raw pixels.
+
+Usage (from the repository root)::
+
+    python benchmarks/family.py --quick          # ~3,000 images per set, a few epochs
+    python benchmarks/family.py                  # full size
+    python benchmarks/family.py --tasks anomaly,sr --json results.json
+
+Cost: ``--quick`` about 280 s of CPU. Full size about 2.5 h of CPU (roughly 1.5-2 h of
+wall time on two idle cores), estimated from measured per-image training costs:
+variants about 1.5 h (the exact contractive Jacobian alone about 40 min),
+anomaly about 12 min, denoise + inpaint + sr + probes about 1 h; ``--tasks``
+runs a part.
+
+The data are the offline files described in ../shared/data/PROVENANCE.md
+(MNIST: 70,000 digits; CIFAR-10: the 50,000 training images plus the first
+1,000 test images). Each set is split 80/10/10 with seed 42.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import numpy as np  # noqa: E402
+
+from aeutils import family_study as F  # noqa: E402
+
+TASKS = ("variants", "anomaly", "denoise", "inpaint", "sr", "probes")
+DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
+DEFAULT_CIFAR = ROOT.parent / "shared" / "data" / "cifar10.npz"
+
+#: Settings per run size. ``limit`` caps the images of each set (None: all).
+SETTINGS = {
+    "full": {
+        "limit": None,
+        "mnist": F.FamilyConfig(latent_dim=32, filters=(32, 64), epochs=10, batch_size=64, learning_rate=1e-3),
+        "cifar": F.FamilyConfig(latent_dim=256, filters=(32, 64), epochs=10, batch_size=64, learning_rate=1e-3),
+        # Denoising and inpainting: a convolutional code (no dense bottleneck).
+        "restoration": {"latent_dim": None, "filters": (32, 32)},
+        "anomaly": {"latent_dim": 16, "epochs": 10},
+        "betas": (0.5, 1.0, 4.0),
+        "vae_epochs": 10,
+        "sr": {"filters": 32, "convs": 3, "epochs": 10},
+        "max_biharmonic": 2000,
+        "probe_max_train": 10_000,
+        "jacobian_images": 512,
+    },
+    "quick": {
+        "limit": 3000,
+        "mnist": F.FamilyConfig(latent_dim=32, filters=(16, 32), epochs=4, batch_size=32, learning_rate=2e-3),
+        "cifar": F.FamilyConfig(latent_dim=256, filters=(16, 32), epochs=4, batch_size=32, learning_rate=2e-3),
+        "restoration": {"latent_dim": None, "filters": (32, 32)},
+        "anomaly": {"latent_dim": 16, "epochs": 15},
+        "betas": (0.5, 1.0, 4.0),
+        "vae_epochs": 4,
+        "sr": {"filters": 32, "convs": 3, "epochs": 4},
+        "max_biharmonic": 300,
+        "probe_max_train": 2000,
+        "jacobian_images": 128,
+    },
+}
+
+
+def markdown(rows: list[dict], columns: list[str] | None = None) -> str:
+    """Render result rows as a markdown table (floats to 4 significant digits)."""
+    if not rows:
+        return "(no rows)"
+    columns = columns or list(rows[0])
+
+    def fmt(v):
+        if isinstance(v, float):
+            return f"{v:.4g}"
+        return str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def show(title: str, rows: list[dict], columns=None) -> None:
+    print(f"\n### {title}\n")
+    print(markdown(rows, columns))
+    sys.stdout.flush()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small budget to check that everything runs")
+    parser.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated subset of {', '.join(TASKS)}")
+    parser.add_argument("--mnist", default=str(DEFAULT_MNIST), help="MNIST .npz file")
+    parser.add_argument("--cifar", default=str(DEFAULT_CIFAR), help="CIFAR-10 .npz file")
+    parser.add_argument("--json", default="", help="also write every table to this JSON file")
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    unknown = sorted(set(tasks) - set(TASKS))
+    if unknown:
+        parser.error(f"unknown tasks {unknown}; choose from {', '.join(TASKS)}")
+    for path in (args.mnist, args.cifar):
+        if not Path(path).is_file():
+            parser.error(f"no such file {path} (see ../shared/data/PROVENANCE.md)")
+    size = "quick" if args.quick else "full"
+    S = SETTINGS[size]
+    results, summary, timings = {}, [], {}
+    start_all = time.perf_counter()
+
+    needs_mnist = {"variants", "anomaly", "denoise", "inpaint", "probes"} & set(tasks)
+    needs_cifar = {"denoise", "inpaint", "sr", "probes"} & set(tasks)
+    sets = {}
+    if needs_mnist:
+        sets["MNIST"] = (
+            F.prepare(f"npz:{args.mnist}", limit=S["limit"], seed=args.seed),
+            S["mnist"].replace(seed=args.seed),
+        )
+    if needs_cifar:
+        sets["CIFAR-10"] = (
+            F.prepare(f"npz:{args.cifar}", limit=S["limit"], seed=args.seed),
+            S["cifar"].replace(seed=args.seed),
+        )
+    for name, (data, cfg) in sets.items():
+        print(f"{name}: {data.source}; {cfg}")
+    print(f"run size: {size}; tasks: {', '.join(tasks)}")
+
+    plain = {}
+
+    def get_plain(name):
+        if name not in plain:
+            t = time.perf_counter()
+            data, cfg = sets[name]
+            plain[name] = F.run_plain(data, cfg)
+            timings[f"plain {name}"] = time.perf_counter() - t
+            show(f"Plain autoencoder and PCA, {name}", plain[name]["rows"])
+            results[f"plain_{name}"] = plain[name]["rows"]
+        return plain[name]
+
+    if "variants" in tasks:
+        data, cfg = sets["MNIST"]
+        p = get_plain("MNIST")
+        t = time.perf_counter()
+        sp = F.run_sparse(data, cfg, penalty="l1", weight=3e-4)
+        show("Sparse (L1 on a ReLU code), MNIST", sp["rows"])
+        con = F.run_contractive(data, cfg, weight=1e-3, plain=p, n_jacobian=S["jacobian_images"])
+        show("Contractive, MNIST (squared Jacobian norm on test images)", con["rows"])
+        bs = F.run_beta_sweep(data, cfg.replace(epochs=S["vae_epochs"]), betas=S["betas"], latent_dim=8)
+        show("beta-VAE sweep, MNIST (nats per test image)", bs["rows"])
+        timings["variants"] = time.perf_counter() - t
+        results.update(sparse=sp["rows"], contractive=con["rows"], beta_sweep=bs["rows"])
+        summary += [
+            {
+                "item": "sparse: share of near-zero code values (MNIST)",
+                "ours": sp["rows"][1]["fraction_near_zero"],
+                "baseline": sp["rows"][0]["fraction_near_zero"],
+                "baseline is": "no penalty",
+                "goal": "higher",
+            },
+            {
+                "item": "contractive: test squared Jacobian norm (MNIST)",
+                "ours": con["rows"][1]["jacobian_fro_sq"],
+                "baseline": con["rows"][0]["jacobian_fro_sq"],
+                "baseline is": "plain AE",
+                "goal": "lower",
+            },
+        ]
+
+    if "anomaly" in tasks:
+        data, cfg = sets["MNIST"]
+        acfg = cfg.replace(**S["anomaly"])
+        t = time.perf_counter()
+        rows = []
+        for digit in range(10):
+            r = F.run_anomaly(data, acfg, normal=digit, fpr=0.05)
+            for row in r["rows"]:
+                rows.append(
+                    {
+                        k: row[k]
+                        for k in (
+                            "normal_class",
+                            "method",
+                            "auroc",
+                            "auprc",
+                            "test_fpr",
+                            "test_tpr",
+                            "n_normal",
+                            "n_anomalous",
+                        )
+                    }
+                )
+            print(f"  digit {digit}: AE AUROC {r['rows'][0]['auroc']:.4f}, PCA {r['rows'][1]['auroc']:.4f}")
+        timings["anomaly"] = time.perf_counter() - t
+        show("One class against the rest, MNIST (threshold for 5% FPR on held-out normals)", rows)
+        ae = [r for r in rows if r["method"].startswith("autoencoder")]
+        pca = [r for r in rows if r["method"].startswith("PCA")]
+        mean = {k: float(np.mean([r[k] for r in ae])) for k in ("auroc", "auprc")}
+        mean_pca = {k: float(np.mean([r[k] for r in pca])) for k in ("auroc", "auprc")}
+        results["anomaly"] = rows
+        summary += [
+            {
+                "item": "anomaly: mean AUROC over the ten digits (MNIST)",
+                "ours": mean["auroc"],
+                "baseline": mean_pca["auroc"],
+                "baseline is": "PCA",
+                "goal": ">= 0.95",
+                "met": mean["auroc"] >= 0.95,
+            },
+            {
+                "item": "anomaly: mean AUPRC over the ten digits (MNIST)",
+                "ours": mean["auprc"],
+                "baseline": mean_pca["auprc"],
+                "baseline is": "PCA",
+                "goal": "higher",
+            },
+        ]
+
+    if "denoise" in tasks:
+        for name, (data, cfg) in sets.items():
+            t = time.perf_counter()
+            p = get_plain(name)
+            den = F.run_denoising(
+                data, cfg.replace(**S["restoration"]), kind="gaussian", strength=0.3, plain=p["model"]
+            )
+            timings[f"denoise {name}"] = time.perf_counter() - t
+            show(f"Denoising, Gaussian sigma 0.3, {name}", den["rows"])
+            results[f"denoise_{name}"] = den["rows"]
+            summary.append(
+                {
+                    "item": f"denoising: PSNR gain over the noisy input, sigma 0.3 ({name})",
+                    "ours": den["headline"]["psnr_gain_db"],
+                    "baseline": den["rows"][1]["psnr_db"] - den["rows"][0]["psnr_db"],
+                    "baseline is": "tuned Gaussian filter",
+                    "goal": "higher",
+                }
+            )
+
+    if "inpaint" in tasks:
+        for name, (data, cfg) in sets.items():
+            t = time.perf_counter()
+            inp = F.run_inpainting(
+                data, cfg.replace(**S["restoration"]), kind="pixels", fraction=0.5, max_biharmonic=S["max_biharmonic"]
+            )
+            timings[f"inpaint {name}"] = time.perf_counter() - t
+            show(f"Inpainting, 50% missing pixels, {name} (error on missing pixels only)", inp["rows"])
+            results[f"inpaint_{name}"] = inp["rows"]
+            h = inp["headline"]
+            summary.append(
+                {
+                    "item": f"inpainting 50% pixels: masked PSNR ({name})",
+                    "ours": h["ae_masked_psnr_db"],
+                    "baseline": h["biharmonic_masked_psnr_db"],
+                    "baseline is": f"biharmonic (mean fill {h['mean_fill_masked_psnr_db']:.2f})",
+                    "goal": "higher",
+                }
+            )
+
+    if "sr" in tasks:
+        data, cfg = sets["CIFAR-10"]
+        t = time.perf_counter()
+        sr = F.run_super_resolution(
+            data, cfg.replace(epochs=S["sr"]["epochs"]), factor=2, filters=S["sr"]["filters"], convs=S["sr"]["convs"]
+        )
+        timings["sr"] = time.perf_counter() - t
+        show("Super-resolution x2, CIFAR-10", sr["rows"])
+        results["super_resolution"] = sr["rows"]
+        summary.append(
+            {
+                "item": "super-resolution x2: PSNR gain over bicubic (CIFAR-10)",
+                "ours": sr["headline"]["sr_gain_db"],
+                "baseline": 0.0,
+                "baseline is": "bicubic",
+                "goal": ">= +1.5 dB",
+                "met": sr["headline"]["sr_gain_db"] >= 1.5,
+            }
+        )
+
+    if "probes" in tasks:
+        for name, (data, cfg) in sets.items():
+            p = get_plain(name)
+            t = time.perf_counter()
+            pr = F.run_probes(data, p["model"], max_train=S["probe_max_train"], seed=args.seed)
+            timings[f"probes {name}"] = time.perf_counter() - t
+            show(f"Linear probes, {name}", pr["rows"])
+            results[f"probes_{name}"] = pr["rows"]
+            summary.append(
+                {
+                    "item": f"probe accuracy, code size {cfg.latent_dim} ({name})",
+                    "ours": pr["headline"]["probe_ae"],
+                    "baseline": pr["headline"]["probe_pca"],
+                    "baseline is": f"PCA same size (raw pixels {pr['headline']['probe_pixels']:.3f})",
+                    "goal": "higher",
+                }
+            )
+
+    for row in summary:
+        row.setdefault(
+            "met",
+            (row["ours"] > row["baseline"])
+            if row["goal"] == "higher"
+            else (row["ours"] < row["baseline"])
+            if row["goal"] == "lower"
+            else None,
+        )
+    show(f"Summary ({size} run)", summary, ["item", "ours", "baseline", "baseline is", "goal", "met"])
+    total = time.perf_counter() - start_all
+    show(
+        "Seconds per task",
+        [{"task": k, "seconds": round(v, 1)} for k, v in timings.items()]
+        + [{"task": "total", "seconds": round(total, 1)}],
+    )
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {"size": size, "summary": summary, "tables": results, "seconds": timings}, indent=2, default=float
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

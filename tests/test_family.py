@@ -1,0 +1,292 @@
+"""Tests for the autoencoder family: corruption layer, sparse and contractive penalties, variants, study runners."""
+
+import keras
+import matplotlib
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from aeutils import family_study as F
+from aeutils import models as Mo
+from aeutils import plotting
+from aeutils.layers import CORRUPTION_KINDS, Corruption
+
+matplotlib.use("Agg")
+
+
+def _x(n=8, h=16, w=16, c=1, seed=0):
+    return np.random.default_rng(seed).random((n, h, w, c)).astype("float32")
+
+
+# --- corruption --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", CORRUPTION_KINDS)
+def test_corruption_only_in_training(kind):
+    x = np.full((16, 16, 16, 1), 0.5, "float32")
+    layer = Corruption(kind, 0.25, seed=0)
+    np.testing.assert_array_equal(np.asarray(layer(x)), x)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+    y = np.asarray(layer(x, training=True))
+    assert y.shape == x.shape and not np.array_equal(y, x)
+    assert y.min() >= 0 and y.max() <= 1
+
+
+def test_corruption_statistics():
+    x = np.full((64, 16, 16, 3), 0.5, "float32")
+    g = np.asarray(Corruption("gaussian", 0.1, seed=1)(x, training=True))
+    assert abs(float((g - x).std()) - 0.1) < 0.005
+    m = np.asarray(Corruption("masking", 0.3, seed=1)(x, training=True))
+    hit = (m == 0).all(axis=-1)
+    assert abs(hit.mean() - 0.3) < 0.02 and ((m == 0).any(axis=-1) == hit).all()  # whole pixels
+    s = np.asarray(Corruption("salt_pepper", 0.4, seed=1)(x, training=True))
+    assert abs((s != 0.5).all(axis=-1).mean() - 0.4) < 0.02
+    assert set(np.unique(s)) == {0.0, 0.5, 1.0}
+    b = np.asarray(Corruption("block", 0.25, seed=1)(x, training=True))
+    assert ((b == 0).all(axis=-1).sum(axis=(1, 2)) == 64).all()  # an 8x8 square each
+
+
+def test_corruption_errors_and_config():
+    with pytest.raises(ValueError, match="unknown corruption"):
+        Corruption("blur")
+    with pytest.raises(ValueError, match=r"in \[0, 1\]"):
+        Corruption("masking", 1.5)
+    with pytest.raises(ValueError, match=">= 0"):
+        Corruption("gaussian", -0.1)
+    cfg = Corruption("block", 0.2, seed=3, name="c").get_config()
+    again = Corruption.from_config(cfg)
+    assert (again.kind, again.strength, again.seed) == ("block", 0.2, 3)
+
+
+def test_denoising_autoencoder_corrupts_in_training_only():
+    model = Mo.build_denoising_autoencoder(
+        input_shape=(16, 16, 1), latent_dim=4, filters=(4, 8), corruption="masking", strength=0.5, seed=0
+    )
+    x = _x()
+    clean_path = model.get_layer("decoder")(model.get_layer("encoder")(x))
+    np.testing.assert_allclose(np.asarray(model(x, training=False)), np.asarray(clean_path), atol=1e-6)
+    np.testing.assert_allclose(model.predict(x, verbose=0), np.asarray(clean_path), atol=1e-6)
+    assert not np.allclose(np.asarray(model(x, training=True)), np.asarray(clean_path), atol=1e-4)
+
+
+# --- sparse penalties --------------------------------------------------------
+
+
+def test_sparsity_penalties_known_values():
+    z = np.array([[1.0, -2.0, 0.0], [0.5, 0.0, 0.0]], "float32")
+    assert float(Mo.l1_activity(z)) == pytest.approx(1.75)
+    half = np.full((4, 3), 0.5, "float32")
+    rho, t = 0.5, 0.05
+    expected = 3 * (t * np.log(t / rho) + (1 - t) * np.log((1 - t) / (1 - rho)))
+    assert float(Mo.kl_sparsity(half, t)) == pytest.approx(expected, rel=1e-5)
+    assert float(Mo.kl_sparsity(np.full((4, 3), t, "float32"), t)) == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="target"):
+        Mo.kl_sparsity(half, 1.5)
+    act = Mo.code_activity(z, threshold=0.1)
+    assert float(act["mean_activation"]) == pytest.approx(3.5 / 6)
+    assert float(act["fraction_near_zero"]) == pytest.approx(3 / 6)
+
+
+def test_sparse_autoencoder_logs_penalty_and_activity():
+    model = Mo.build_sparse_autoencoder(input_shape=(16, 16, 1), latent_dim=6, filters=(4, 8), weight=0.1)
+    assert model.encoder.layers[-1].name == "encoder_code_act"
+    x = _x(16)
+    z, pen, stats = model.penalty_terms(x)
+    np.testing.assert_allclose(np.asarray(pen), np.abs(np.asarray(z)).sum(axis=1), rtol=1e-5)
+    model.compile(optimizer="adam")
+    logs = model.evaluate(x, x, batch_size=16, verbose=0, return_dict=True)
+    recon = np.mean((model.predict(x, verbose=0) - x) ** 2)
+    assert logs["reconstruction_loss"] == pytest.approx(recon, rel=1e-4)
+    assert logs["loss"] == pytest.approx(recon + 0.1 * float(np.mean(pen)), rel=1e-4)
+    assert 0 <= logs["fraction_near_zero"] <= 1 and logs["mean_activation"] >= 0
+    kl = Mo.build_sparse_autoencoder(input_shape=(16, 16, 1), latent_dim=6, filters=(4, 8), penalty="kl")
+    assert kl.encoder.layers[-1].get_config()["activation"] == "sigmoid"
+    with pytest.raises(ValueError, match="penalty"):
+        Mo.build_sparse_autoencoder(input_shape=(16, 16, 1), penalty="l2")
+
+
+# --- contractive penalty ----------------------------------------------------
+
+
+def _linear_encoder(units=3, shape=(4, 4, 1)):
+    inp = keras.Input(shape)
+    z = keras.layers.Dense(units, name="code")(keras.layers.Flatten()(inp))
+    return keras.Model(inp, z, name="encoder")
+
+
+def test_contractive_penalty_of_linear_encoder_is_weight_norm():
+    enc = _linear_encoder()
+    w = enc.get_layer("code").kernel.numpy()
+    x = _x(5, 4, 4)
+    _, exact = Mo.jacobian_frobenius_sq(enc, x, method="exact")
+    np.testing.assert_allclose(np.asarray(exact), np.sum(w**2), rtol=1e-5)
+    _, auto = Mo.jacobian_frobenius_sq(enc, x, method="auto", exact_max_code=2)  # stochastic
+    _, est = Mo.jacobian_frobenius_sq(enc, x, method="stochastic", projections=400, seed=keras.random.SeedGenerator(0))
+    assert abs(float(np.mean(est)) / np.sum(w**2) - 1) < 0.05
+    assert not np.allclose(np.asarray(auto), np.sum(w**2), rtol=1e-5)  # one projection: noisy
+    with pytest.raises(ValueError, match="method"):
+        Mo.jacobian_frobenius_sq(enc, x, method="finite")
+
+
+def test_contractive_penalty_is_differentiable():
+    enc = _linear_encoder()
+    kernel = enc.get_layer("code").kernel
+    with tf.GradientTape() as tape:
+        _, fro = Mo.jacobian_frobenius_sq(enc, _x(2, 4, 4), method="exact")
+        loss = tf.reduce_mean(fro)
+    grad = tape.gradient(loss, kernel)
+    np.testing.assert_allclose(grad.numpy(), 2 * kernel.numpy(), rtol=1e-4)
+
+
+def test_contractive_autoencoder_reports_penalty_per_batch():
+    enc = _linear_encoder(units=3, shape=(4, 4, 1))
+    dec_in = keras.Input((3,))
+    dec = keras.Model(dec_in, keras.layers.Reshape((4, 4, 1))(keras.layers.Dense(16)(dec_in)), name="decoder")
+    model = Mo.ContractiveAutoencoder(enc, dec, weight=0.5, method="exact")
+    w2 = float(np.sum(enc.get_layer("code").kernel.numpy() ** 2))
+    model.compile(optimizer=keras.optimizers.SGD(0.0))  # no update: the penalty stays ||W||^2
+    rec = Mo.BatchValues(("penalty", "loss"))
+    x = _x(12, 4, 4)
+    hist = model.fit(x, x, batch_size=4, epochs=2, verbose=0, callbacks=[rec], shuffle=False)
+    assert len(rec.values["penalty"]) == 6
+    np.testing.assert_allclose(rec.values["penalty"], w2, rtol=1e-4)
+    assert hist.history["penalty"][-1] == pytest.approx(w2, rel=1e-4)
+    recon = [float(np.mean((model.predict(x[i : i + 4], verbose=0) - x[i : i + 4]) ** 2)) for i in (0, 4, 8)]
+    np.testing.assert_allclose(rec.values["loss"][:3], np.array(recon) + 0.5 * w2, rtol=1e-4)
+
+
+def test_contractive_training_lowers_the_jacobian():
+    x = _x(32)
+    plain = Mo.build_contractive_autoencoder(input_shape=(16, 16, 1), latent_dim=4, filters=(4, 8), weight=0.0)
+    strong = Mo.build_contractive_autoencoder(input_shape=(16, 16, 1), latent_dim=4, filters=(4, 8), weight=1.0)
+    strong.set_weights(plain.get_weights())
+    for m in (plain, strong):
+        m.compile(optimizer=keras.optimizers.Adam(1e-2))
+        m.fit(x, x, batch_size=16, epochs=5, verbose=0)
+    j_plain = float(np.mean(F.jacobian_norms(plain, x)))
+    j_strong = float(np.mean(F.jacobian_norms(strong, x)))
+    assert j_strong < 0.5 * j_plain
+
+
+def test_batch_values_recovers_each_batch():
+    cb = Mo.BatchValues(("penalty",))
+    values = [3.0, 5.0, 1.0]
+    cb.on_epoch_begin(0)
+    for i in range(3):
+        cb.on_train_batch_end(i, {"penalty": float(np.mean(values[: i + 1]))})
+    np.testing.assert_allclose(cb.values["penalty"], values, rtol=1e-6)
+
+
+# --- builders and saving ----------------------------------------------------
+
+
+def test_build_encoder_decoder_checks_sizes():
+    enc, dec = Mo.build_encoder_decoder(input_shape=(16, 16, 3), latent_dim=5, filters=(4, 8))
+    assert enc.output_shape == (None, 5) and dec.output_shape == (None, 16, 16, 3)
+    with pytest.raises(ValueError, match="divisible"):
+        Mo.build_encoder_decoder(input_shape=(18, 18, 1), filters=(4, 8, 8))
+    with pytest.raises(ValueError, match="latent_dim"):
+        Mo.build_encoder_decoder(input_shape=(16, 16, 1), latent_dim=0)
+    enc, dec = Mo.build_encoder_decoder(input_shape=(16, 16, 3), latent_dim=None, filters=(4, 8))
+    assert enc.output_shape == (None, 4, 4, 8) and dec.output_shape == (None, 16, 16, 3)
+    dae = Mo.build_denoising_autoencoder(
+        input_shape=(16, 16, 1), latent_dim=None, filters=(4, 8), output_activation=None
+    )
+    assert dae.get_layer("decoder").layers[-1].get_config()["activation"] == "linear"
+
+
+def test_super_resolution_starts_as_bicubic():
+    from aeutils.applications import bicubic_upscale
+
+    m = Mo.build_super_resolution(low_res_shape=(8, 8, 3), factor=2, filters=4, convs=1)
+    lo = _x(3, 8, 8, 3)
+    np.testing.assert_allclose(np.clip(m.predict(lo, verbose=0), 0, 1), bicubic_upscale(lo, 2), atol=1e-5)
+    x4 = Mo.build_super_resolution(low_res_shape=(4, 4, 1), factor=4, filters=4, convs=1)
+    assert x4.output_shape == (None, 16, 16, 1)
+    with pytest.raises(ValueError, match="power of two"):
+        Mo.build_super_resolution(low_res_shape=(8, 8, 1), factor=3)
+
+
+@pytest.mark.parametrize("which", ["denoising", "sparse", "contractive", "super_resolution"])
+def test_variants_save_and_load_safely(tmp_path, which):
+    shape = (16, 16, 1)
+    model = {
+        "denoising": lambda: Mo.build_denoising_autoencoder(
+            input_shape=shape, latent_dim=4, filters=(4, 8), corruption="block", strength=0.2, seed=1
+        ),
+        "sparse": lambda: Mo.build_sparse_autoencoder(
+            input_shape=shape, latent_dim=4, filters=(4, 8), penalty="kl", weight=0.2, target=0.1
+        ),
+        "contractive": lambda: Mo.build_contractive_autoencoder(
+            input_shape=shape, latent_dim=4, filters=(4, 8), weight=0.3, method="stochastic", projections=2
+        ),
+        "super_resolution": lambda: Mo.build_super_resolution(low_res_shape=(8, 8, 1), filters=4, convs=1),
+    }[which]()
+    x = _x(4, 8, 8) if which == "super_resolution" else _x(4, 16, 16)
+    path = tmp_path / f"{which}.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+    assert type(loaded) is type(model)
+    if which == "sparse":
+        assert (loaded.penalty, loaded.weight, loaded.target) == ("kl", 0.2, 0.1)
+    if which == "contractive":
+        assert (loaded.method, loaded.projections, loaded.weight) == ("stochastic", 2, 0.3)
+
+
+# --- plotting helpers -----------------------------------------------------------
+
+
+def test_roc_and_xy_curves():
+    fig = plotting.roc_curves({"a": ([0, 0.5, 1], [0, 0.9, 1])}, title="t")
+    assert len(fig.axes[0].lines) == 2  # the curve and the chance line
+    fig2 = plotting.xy_curves({"ae": ([2, 8], [13.0, 17.0]), "pca": ([2, 8], [12.0, 14.0])}, logx=True)
+    assert len(fig2.axes[0].lines) == 2 and fig2.axes[0].get_xscale() == "log"
+    with pytest.raises(ValueError):
+        plotting.roc_curves({})
+    with pytest.raises(ValueError, match="values"):
+        plotting.xy_curves({"a": ([1, 2], [1])})
+
+
+# --- the study runners, on tiny data -------------------------------------------
+
+
+def test_study_runners_tiny():
+    data = F.prepare("embedded:digits8x8", limit=160, seed=0)
+    assert data.shape == (8, 8, 1) and len(data.train) == 128
+    idx = data.example_index()
+    assert len(idx) == 8 and idx[0] == 0 and idx[-1] == len(data.test) - 1
+    assert data.test_examples.shape == (8, 8, 8, 1) and data.example_index(total=3).tolist() == [0, 1, 2]
+    cfg = F.FamilyConfig(latent_dim=4, filters=(4, 8), epochs=1, batch_size=32)
+    plain = F.run_plain(data, cfg)
+    assert plain["rows"][1]["method"].startswith("PCA") and len(plain["jacobian_per_batch"]) == 4
+    den = F.run_denoising(data, cfg.replace(latent_dim=None), kind="gaussian", strength=0.3, plain=plain["model"])
+    assert [r["method"] for r in den["rows"]][0] == "noisy input" and len(den["rows"]) == 4
+    assert den["headline"]["psnr_gain_db"] == pytest.approx(den["rows"][-1]["psnr_db"] - den["rows"][0]["psnr_db"])
+    sp = F.run_sparse(data, cfg, weight=0.01)
+    assert len(sp["rows"]) == 2 and set(sp["codes"]) == {r["method"] for r in sp["rows"]}
+    con = F.run_contractive(data, cfg, plain=plain, n_jacobian=16)
+    assert len(con["jacobian_per_batch"]) == 2 and con["rows"][0]["jacobian_fro_sq"] > 0
+    beta = F.run_beta_sweep(data, cfg.replace(filters=(4,)), betas=(1.0, 4.0), latent_dim=2)
+    assert [r["beta"] for r in beta["rows"]] == [1.0, 4.0] and beta["rows"][0]["kl_nats"] >= 0
+    ano = F.run_anomaly(data, cfg, normal=0)
+    assert 0 <= ano["headline"]["auroc"] <= 1 and len(ano["roc"]) == 2
+    inp = F.run_inpainting(data, cfg, kind="block", fraction=0.25, max_biharmonic=8)
+    assert [r["n_images"] for r in inp["rows"]] == [8, 8, 8]
+    sr = F.run_super_resolution(data, cfg, filters=4, convs=1)
+    assert sr["examples"]["low_res"].shape[1:] == (4, 4, 1)
+    assert sr["rows"][0]["psnr_of_mean_mse_db"] == pytest.approx(10 * np.log10(1 / sr["rows"][0]["mse"]))
+    pr = F.run_probes(data, plain["model"])
+    assert [r["dim"] for r in pr["rows"]] == [4, 4, 64]
+    cs = F.run_code_sizes(data, cfg, sizes=(2, 4), reuse={4: plain["model"]})
+    assert cs["embedding"].shape == (len(data.test), 2) and [r["code_size"] for r in cs["rows"]] == [2, 4]
+    assert F.activity_stats(np.array([[0.0, 1.0], [0.0, 0.001]]))["dead_units"] == 1
+
+
+def test_parse_list():
+    assert F.parse_list("16, 32") == (16, 32)
+    assert F.parse_list("0.5,1,4", float) == (0.5, 1.0, 4.0)
+    with pytest.raises(ValueError, match="comma-separated"):
+        F.parse_list("a,b")
+    with pytest.raises(ValueError, match="empty"):
+        F.parse_list(" , ")
