@@ -26,7 +26,7 @@ test: install             ## the test suite (slow full runs left out)
 test-all: install         ## including tests marked slow
 	$(PY) -m pytest -q -m ""
 
-lint: install
+lint: install           ## ruff (lint)
 	$(PY) -m ruff check aeutils tests benchmarks
 
 lab: install

@@ -71,7 +71,13 @@ def reconstruction_grid(originals, *reconstructions, titles=None, n: int = 8, va
     return image_rows(rows, row_titles=titles, value_range=value_range)
 
 
-def loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]] | Mapping[str, Sequence[float]], *, keys=("loss", "val_loss"), log: bool = True, title: str | None = None):
+def loss_curves(
+    histories: Mapping[str, Mapping[str, Sequence[float]]] | Mapping[str, Sequence[float]],
+    *,
+    keys=("loss", "val_loss"),
+    log: bool = True,
+    title: str | None = None,
+):
     """Plot training curves.
 
     Args:
