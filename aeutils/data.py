@@ -1144,6 +1144,15 @@ def load_square_images(
     return out
 
 
+def _check_crop_input(images, min_scale: float, caller: str) -> np.ndarray:
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4 or images.shape[1] != images.shape[2] or len(images) == 0:
+        raise DataError(f"{caller} needs square images (N, S, S, C) with N > 0, got {images.shape}")
+    if not 0 < min_scale <= 1:
+        raise DataError(f"min_scale must be in (0, 1], got {min_scale}")
+    return images
+
+
 def random_crops(
     images: np.ndarray,
     n: int,
@@ -1172,11 +1181,7 @@ def random_crops(
         DataError: non-square or non-4-D images, no images, or ``min_scale``
             outside (0, 1].
     """
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4 or images.shape[1] != images.shape[2] or len(images) == 0:
-        raise DataError(f"random_crops needs square images (N, S, S, C) with N > 0, got {images.shape}")
-    if not 0 < min_scale <= 1:
-        raise DataError(f"min_scale must be in (0, 1], got {min_scale}")
+    images = _check_crop_input(images, min_scale, "random_crops")
     rng = np.random.default_rng(seed)
     s = images.shape[1]
     src = rng.integers(0, len(images), n)
@@ -1376,11 +1381,7 @@ def random_crop_dataset(
     """
     import tensorflow as tf
 
-    images = np.asarray(images, dtype=np.float32)
-    if images.ndim != 4 or images.shape[1] != images.shape[2] or len(images) == 0:
-        raise DataError(f"random_crop_dataset needs square images (N, S, S, C) with N > 0, got {images.shape}")
-    if not 0 < min_scale <= 1:
-        raise DataError(f"min_scale must be in (0, 1], got {min_scale}")
+    images = _check_crop_input(images, min_scale, "random_crop_dataset")
     s = images.shape[1]
 
     def crop(img, r):

@@ -499,6 +499,25 @@ VAE_RECONSTRUCTIONS = ("bernoulli", "gaussian")
 _BCE_EPS = 1e-7
 
 
+def _pair_config(model, **extra) -> dict:
+    """Config of a model built from an ``encoder`` and a ``decoder`` sub-model, plus its own arguments."""
+    return {
+        "name": model.name,
+        "trainable": model.trainable,
+        "encoder": keras.saving.serialize_keras_object(model.encoder),
+        "decoder": keras.saving.serialize_keras_object(model.decoder),
+        **extra,
+    }
+
+
+def _from_pair_config(cls, config, custom_objects=None):
+    """Rebuild ``cls(encoder, decoder, **rest)`` from :func:`_pair_config` output."""
+    config = dict(config)
+    encoder = keras.saving.deserialize_keras_object(config.pop("encoder"), custom_objects)
+    decoder = keras.saving.deserialize_keras_object(config.pop("decoder"), custom_objects)
+    return cls(encoder, decoder, **config)
+
+
 @keras.saving.register_keras_serializable(package="aeutils")
 class VAE(keras.Model):
     """A variational autoencoder: encoder → ``[z_mean, z_log_var]`` → sample ``z`` → decoder.
@@ -685,23 +704,13 @@ class VAE(keras.Model):
         return np.asarray(self.decoder.predict(z, batch_size=batch_size, verbose=0))
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "beta": self.beta,
-            "reconstruction": self.reconstruction,
-            "sigma": self.sigma,
-            "seed": self.seed,
-        }
+        return _pair_config(
+            self, beta=self.beta, reconstruction=self.reconstruction, sigma=self.sigma, seed=self.seed
+        )
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"), custom_objects)
-        decoder = keras.saving.deserialize_keras_object(config.pop("decoder"), custom_objects)
-        return cls(encoder, decoder, **config)
+        return _from_pair_config(cls, config, custom_objects)
 
 
 def build_vae(
@@ -1377,21 +1386,11 @@ class _PenalisedAutoencoder(keras.Model):
         return self._update(*self._loss_terms(data, training=False))
 
     def get_config(self):
-        return {
-            "name": self.name,
-            "trainable": self.trainable,
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-            "decoder": keras.saving.serialize_keras_object(self.decoder),
-            "weight": self.weight,
-            "seed": self.seed,
-        }
+        return _pair_config(self, weight=self.weight, seed=self.seed)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        encoder = keras.saving.deserialize_keras_object(config.pop("encoder"), custom_objects)
-        decoder = keras.saving.deserialize_keras_object(config.pop("decoder"), custom_objects)
-        return cls(encoder, decoder, **config)
+        return _from_pair_config(cls, config, custom_objects)
 
 
 #: Penalties of :class:`SparseAutoencoder`.
