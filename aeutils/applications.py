@@ -102,20 +102,66 @@ def tune_gaussian_filter(noisy, clean, sigmas: Sequence[float] = (0.5, 0.75, 1.0
 # ---------------------------------------------------------------------------
 
 
-def reconstruction_errors(model, images, *, batch_size: int = 256) -> np.ndarray:
-    """Per-image mean squared reconstruction error of ``model`` (the anomaly score).
+#: Anomaly scores of :func:`error_score`.
+ERROR_SCORES = ("mse", "local_max")
+
+
+def error_score(images, reconstructions, *, score: str = "mse", window: int = 5) -> np.ndarray:
+    """Per-image anomaly score from the reconstruction error.
+
+    ``"mse"``: the mean squared error over the image. ``"local_max"``: the
+    largest mean squared error of any ``window x window`` patch (zero padding
+    at the border): an anomaly differs in a few strokes or parts, and averaging
+    over the whole image dilutes that with the well-reconstructed background.
+
+    Args:
+        images: ``(N, H, W, C)`` in [0, 1].
+        reconstructions: same shape (clipped to [0, 1]).
+        score: one of :data:`ERROR_SCORES`.
+        window: patch side for ``"local_max"``.
+
+    Returns:
+        ``(N,)`` scores, higher meaning more anomalous.
 
     Raises:
-        ValueError: bad images.
+        ValueError: unknown score, ``window < 1`` or shapes that differ.
+
+    Example:
+    >>> x = np.zeros((2, 8, 8, 1)); r = x.copy(); r[0, 2, 2] = 1.0; r[1] = 1 / 8
+    >>> error_score(x, r).tolist(), error_score(x, r, score="local_max", window=2).tolist()
+    ([0.015625, 0.015625], [0.25, 0.015625])
+    """
+    if score not in ERROR_SCORES:
+        raise ValueError(f"unknown score {score!r}; choose from {ERROR_SCORES}")
+    if int(window) < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    x = _images(images)
+    r = np.clip(np.asarray(reconstructions, dtype=np.float32), 0.0, 1.0)
+    if score == "mse":
+        return M.mse_per_image(x, r)
+    if r.shape != x.shape:
+        raise ValueError(f"shapes differ: {x.shape} vs {r.shape}")
+    from scipy.ndimage import uniform_filter
+
+    local = uniform_filter(((x - r) ** 2).mean(axis=-1), size=(1, int(window), int(window)), mode="constant")
+    return local.max(axis=(1, 2))
+
+
+def reconstruction_errors(model, images, *, batch_size: int = 256, score: str = "mse", window: int = 5) -> np.ndarray:
+    """Per-image reconstruction error of ``model`` (the anomaly score), as :func:`error_score`.
+
+    Raises:
+        ValueError: bad images or score.
     """
     x = _images(images)
     recon = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
-    return M.mse_per_image(x, np.clip(recon, 0.0, 1.0))
+    return error_score(x, recon, score=score, window=window)
 
 
-def pca_reconstruction_errors(train, test, k: int, *, seed: int = 0) -> np.ndarray:
-    """Per-image squared error of ``test`` reconstructed by PCA with ``k`` components fitted on ``train``."""
-    return M.mse_per_image(_images(test), M.pca_baseline(_images(train), test, k, seed=seed))
+def pca_reconstruction_errors(train, test, k: int, *, seed: int = 0, score: str = "mse", window: int = 5) -> np.ndarray:
+    """Per-image error (:func:`error_score`) of ``test`` reconstructed by PCA (``k`` components fitted on ``train``)."""
+    x = _images(test)
+    return error_score(x, M.pca_baseline(_images(train), x, k, seed=seed), score=score, window=window)
 
 
 def one_class_split(labels, normal: int, *, fractions=(0.8, 0.1, 0.1), seed: int = 42) -> dict:
@@ -350,6 +396,68 @@ def mean_fill(images, mask, *, train_images) -> np.ndarray:
     if train.shape[1:] != x.shape[1:]:
         raise ValueError(f"training images {train.shape[1:]} differ from images {x.shape[1:]}")
     return composite(x, np.broadcast_to(train.mean(axis=0), x.shape), mask)
+
+
+def normalized_convolution_fill(images, mask, *, sigma: float = 1.0, eps: float = 1e-3) -> np.ndarray:
+    """Cheap classical inpainting: normalised convolution, ``blur(observed) / blur(valid)`` (NumPy reference).
+
+    ``(blur(x * valid) + eps * m) / (blur(valid) + eps)`` with a Gaussian blur
+    of ``sigma`` pixels (zero padding; weights of
+    :func:`aeutils.layers.gaussian_kernel_1d`) and ``m`` the image's mean
+    observed value per channel; observed pixels are kept. The inpainting
+    network (:func:`aeutils.models.build_inpainter`) computes the same fill in
+    its graph and learns a correction to it.
+
+    Raises:
+        ValueError: bad images or mask.
+
+    Example:
+    >>> x = np.zeros((1, 3, 3, 1)); x[0, :, 0] = 1.0
+    >>> m = np.zeros((1, 3, 3, 1), bool); m[0, 1, 1] = True
+    >>> round(float(normalized_convolution_fill(x, m, sigma=0.5)[0, 1, 1, 0]), 2)
+    0.28
+    """
+    from scipy.ndimage import correlate1d
+
+    from aeutils.layers import gaussian_kernel_1d
+
+    x = _images(images).astype(np.float64)
+    m = _check_mask(x, mask).astype(np.float64)
+    valid = 1.0 - m
+    observed = x * valid
+    g = np.asarray(gaussian_kernel_1d(sigma))
+
+    def blur(a):
+        a = correlate1d(a, g, axis=1, mode="constant", cval=0.0)
+        return correlate1d(a, g, axis=2, mode="constant", cval=0.0)
+
+    mean = observed.sum(axis=(1, 2), keepdims=True) / (valid.sum(axis=(1, 2), keepdims=True) + 1e-6)
+    fill = (blur(observed) + eps * mean) / (blur(np.broadcast_to(valid, x.shape)) + eps)
+    return composite(x, fill, m)
+
+
+def inpainting_input(images, mask=None) -> np.ndarray:
+    """Input of an inpainting network: the images with missing pixels zeroed, then the mask as one channel.
+
+    Args:
+        images: ``(N, H, W, C)`` in [0, 1].
+        mask: missing-pixel mask (``True`` = missing), ``(N, H, W)`` or
+            ``(N, H, W, 1)``; ``None`` for none missing (training on clean
+            images: the model draws its own masks).
+
+    Returns:
+        ``(N, H, W, C + 1)`` float32.
+
+    Raises:
+        ValueError: bad images or a mask of another shape.
+
+    Example:
+    >>> inpainting_input(np.ones((2, 4, 4, 3)), np.ones((2, 4, 4), bool)).shape
+    (2, 4, 4, 4)
+    """
+    x = _images(images)
+    m = np.zeros((*x.shape[:3], 1), bool) if mask is None else _check_mask(x, mask)[..., :1]
+    return np.concatenate([np.where(m, np.float32(0), x), m.astype(np.float32)], axis=-1).astype(np.float32)
 
 
 def biharmonic_fill(images, mask) -> np.ndarray:

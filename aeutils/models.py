@@ -1642,3 +1642,70 @@ def build_super_resolution(
         c, kernel_size, padding="same", kernel_initializer="zeros", name=f"{name}_detail"
     )(x)
     return keras.Model(inputs, layers.Add(name=f"{name}_add")([base, detail]), name=name)
+
+
+def build_inpainter(
+    *,
+    input_shape: Sequence[int],
+    filters: int = 32,
+    convs: int = 4,
+    kernel_size: int = 3,
+    kind: str = "pixels",
+    fraction: float = 0.5,
+    sigma: float = 1.0,
+    seed: int | None = None,
+    name: str = "inpainter",
+) -> keras.Model:
+    """An inpainting network: the mask as an extra input channel, a residual over a classical fill.
+
+    Input ``(H, W, C + 1)``: the image with its missing pixels, then a mask
+    channel that is 1 where a pixel is missing
+    (:func:`aeutils.applications.inpainting_input`). The layers:
+    :class:`~aeutils.layers.RandomMissing` (in training, adds fresh random
+    missing pixels of ``kind`` and ``fraction``, so the model trains on clean
+    images with an all-zero mask channel), a normalised-convolution fill
+    computed in the graph (:class:`~aeutils.layers.NormalizedConvolutionFill`),
+    ``convs`` full-resolution convolutions on (image, mask, fill) — fully
+    convolutional, no bottleneck — and a linear convolution that starts at
+    zero and predicts a correction to the fill; finally
+    :class:`~aeutils.layers.MaskComposite` keeps the observed pixels exactly.
+    Untrained, the model *is* the normalised convolution. Train with MSE
+    against the clean images: only missing pixels carry error.
+
+    Args:
+        input_shape: ``(H, W, C)`` of the images (the mask channel is added).
+        filters: channels of the hidden convolutions.
+        convs: hidden convolutions (>= 1).
+        kernel_size: kernel side.
+        kind: training masks, ``"pixels"`` or ``"block"``.
+        fraction: share of pixels missing in training.
+        sigma: blur of the normalised convolution, in pixels.
+        seed: seed of the training masks.
+        name: model name.
+
+    Returns:
+        A model from ``(H, W, C + 1)`` to ``(H, W, C)``.
+
+    Raises:
+        ValueError: ``convs < 1``, or as the layers (bad kind, fraction or sigma).
+
+    Example:
+    >>> m = build_inpainter(input_shape=(8, 8, 3), filters=4, convs=1)
+    >>> m.input_shape, m.output_shape
+    ((None, 8, 8, 4), (None, 8, 8, 3))
+    """
+    from aeutils.layers import MaskComposite, NormalizedConvolutionFill, RandomMissing
+
+    if convs < 1:
+        raise ValueError(f"convs must be >= 1, got {convs}")
+    h, w, c = (int(s) for s in input_shape)
+    inputs = keras.Input(shape=(h, w, c + 1), name=f"{name}_input")
+    x = RandomMissing(kind, fraction, seed=seed, name=f"{name}_missing")(inputs)
+    fill = NormalizedConvolutionFill(sigma, name=f"{name}_fill")(x)
+    hidden = layers.Concatenate(name=f"{name}_concat")([x, fill])
+    hidden = conv_stage(hidden, filters, convs=convs, kernel_size=kernel_size, name=f"{name}_body")
+    residual = layers.Conv2D(
+        c, kernel_size, padding="same", kernel_initializer="zeros", name=f"{name}_residual"
+    )(hidden)
+    estimate = layers.Add(name=f"{name}_add")([fill, residual])
+    return keras.Model(inputs, MaskComposite(name=f"{name}_composite")([x, estimate]), name=name)

@@ -95,6 +95,22 @@ def test_one_class_split():
         A.one_class_split(labels, 7)
 
 
+def test_error_score_local_max_finds_a_local_defect():
+    x = np.zeros((2, 12, 12, 3), "float32")
+    spot, spread = x.copy(), x.copy()
+    spot[0, 4:7, 4:7] = 0.6  # a 3x3 defect
+    spread[0] = np.sqrt(9 * 0.36 / 144)  # the same total squared error spread over the image
+    spot[1] = spread[1] = 0.01
+    np.testing.assert_allclose(A.error_score(x, spot), A.error_score(x, spread), rtol=1e-5)
+    local = A.error_score(x, spot, score="local_max", window=3)
+    assert local[0] == pytest.approx(0.36) and local[1] == pytest.approx(1e-4, rel=1e-4)
+    assert A.error_score(x, spread, score="local_max", window=3)[0] == pytest.approx(9 * 0.36 / 144, rel=1e-4)
+    with pytest.raises(ValueError, match="unknown score"):
+        A.error_score(x, spot, score="max")
+    with pytest.raises(ValueError, match="window"):
+        A.error_score(x, spot, score="local_max", window=0)
+
+
 def test_reconstruction_errors_identity_and_pca():
     x = _images(10, 4, 4)
     inp = keras.Input((4, 4, 1))
@@ -103,6 +119,8 @@ def test_reconstruction_errors_identity_and_pca():
     err = A.pca_reconstruction_errors(x, x, 10)  # 10 components span 10 images exactly
     np.testing.assert_allclose(err, 0.0, atol=1e-6)
     assert A.pca_reconstruction_errors(x, x, 1).mean() > 1e-3
+    local = A.pca_reconstruction_errors(x, x, 1, score="local_max", window=2)
+    assert local.shape == (len(x),) and (local >= A.pca_reconstruction_errors(x, x, 1)).all()
 
 
 # --- inpainting --------------------------------------------------------------
@@ -160,6 +178,36 @@ def test_biharmonic_fill_recovers_a_linear_ramp():
     out = A.biharmonic_fill(A.apply_mask(x, mask), mask)
     assert A.masked_mse(x, out, mask).max() < 1e-4
     assert A.masked_mse(x, A.apply_mask(x, mask), mask).min() > 1e-2
+
+
+def test_normalized_convolution_fill_tiny_case():
+    # One missing pixel in the middle of a 3x3 image whose left column is 1: with
+    # sigma 0.5 (weights g = [a, b, a]) the fill is a / (1 - b^2) by hand.
+    x = np.zeros((1, 3, 3, 1), "float32")
+    x[0, :, 0] = 1.0
+    mask = np.zeros((1, 3, 3, 1), bool)
+    mask[0, 1, 1] = True
+    a, b, _ = np.exp(-0.5 * (np.array([-1, 0, 1]) / 0.5) ** 2) / np.exp(-0.5 * (np.array([-1, 0, 1]) / 0.5) ** 2).sum()
+    out = A.normalized_convolution_fill(x, mask, sigma=0.5, eps=1e-9)
+    assert out[0, 1, 1, 0] == pytest.approx(a / (1 - b**2), rel=1e-5)
+    np.testing.assert_array_equal(out[~mask], x[~mask])  # observed pixels kept
+    # No observed pixel near: the image's mean observed value.
+    big = np.full((1, 12, 12, 1), 0.25, "float32")
+    hole = np.zeros((1, 12, 12, 1), bool)
+    hole[0, :, 3:] = True
+    assert A.normalized_convolution_fill(big, hole, sigma=0.5)[0, 5, 11, 0] == pytest.approx(0.25, abs=1e-6)
+
+
+def test_inpainting_input():
+    x = _images(2, 4, 4, 3)
+    mask = A.make_mask(x.shape, fraction=0.5, seed=0)
+    packed = A.inpainting_input(x, mask)
+    assert packed.shape == (2, 4, 4, 4) and packed.dtype == np.float32
+    np.testing.assert_array_equal(packed[..., 3:], mask.astype("float32"))
+    np.testing.assert_array_equal(packed[..., :3], A.apply_mask(x, mask))
+    np.testing.assert_array_equal(A.inpainting_input(x), np.concatenate([x, np.zeros_like(x[..., :1])], -1))
+    with pytest.raises(ValueError, match="does not fit"):
+        A.inpainting_input(x, mask[:1])
 
 
 # --- super-resolution ------------------------------------------------------

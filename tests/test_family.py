@@ -207,7 +207,53 @@ def test_super_resolution_starts_as_bicubic():
         Mo.build_super_resolution(low_res_shape=(8, 8, 1), factor=3)
 
 
-@pytest.mark.parametrize("which", ["denoising", "sparse", "contractive", "super_resolution"])
+def test_inpainter_keeps_observed_pixels_and_starts_as_normalized_convolution():
+    from aeutils import applications as A
+    from aeutils.layers import NormalizedConvolutionFill, gaussian_kernel_1d
+
+    assert sum(gaussian_kernel_1d(1.3)) == pytest.approx(1.0) and len(gaussian_kernel_1d(1.0)) == 5
+    x = _x(3, 8, 10, 3)
+    mask = A.make_mask(x.shape, fraction=0.6, seed=1)
+    mask[0] = True  # nothing observed: the fill falls back to the (zero) mean
+    packed = A.inpainting_input(x, mask)
+    reference = A.normalized_convolution_fill(x, mask, sigma=1.3)
+    fill = np.asarray(NormalizedConvolutionFill(1.3)(packed))
+    np.testing.assert_allclose(np.where(mask, fill, x), reference, atol=1e-6)
+    m = Mo.build_inpainter(input_shape=(8, 10, 3), filters=4, convs=2, sigma=1.3, seed=0)
+    assert m.input_shape == (None, 8, 10, 4) and m.output_shape == (None, 8, 10, 3)
+    np.testing.assert_allclose(m.predict(packed, verbose=0), reference, atol=1e-6)  # untrained: the fill
+    # Perturbed weights change the estimate but never an observed pixel.
+    m.get_layer("inpainter_residual").set_weights([w + 0.5 for w in m.get_layer("inpainter_residual").get_weights()])
+    out = m.predict(packed, verbose=0)
+    observed = ~np.broadcast_to(mask, x.shape)
+    np.testing.assert_array_equal(out[observed], x[observed])
+    assert np.abs(out - reference)[~observed].min() > 0.1
+    with pytest.raises(ValueError, match="convs"):
+        Mo.build_inpainter(input_shape=(8, 8, 1), convs=0)
+
+
+def test_random_missing_only_in_training():
+    from aeutils.layers import RandomMissing
+
+    x = np.concatenate([np.full((16, 16, 16, 2), 0.5, "float32"), np.zeros((16, 16, 16, 1), "float32")], -1)
+    x[:, 0, 0, 2] = 1.0  # one given missing pixel
+    layer = RandomMissing("pixels", 0.3, seed=0)
+    y = np.asarray(layer(x))
+    np.testing.assert_array_equal(y[..., 2], x[..., 2])
+    assert (y[:, 0, 0, :2] == 0).all() and (y[:, 1:, 1:, :2] == 0.5).all()
+    t = np.asarray(layer(x, training=True))
+    missing = t[..., 2] == 1
+    assert missing[:, 0, 0].all() and abs(missing.mean() - 0.3) < 0.02  # the given mask kept, new ones added
+    np.testing.assert_array_equal(t[..., :2], np.where(missing[..., None], 0.0, np.full_like(t[..., :2], 0.5)))
+    b = np.asarray(RandomMissing("block", 0.25, seed=0)(x, training=True))
+    assert ((b[..., 2] == 1).sum(axis=(1, 2)) >= 64).all()
+    with pytest.raises(ValueError, match="mask kind"):
+        RandomMissing("stripes")
+    with pytest.raises(ValueError, match="fraction"):
+        RandomMissing("pixels", 1.5)
+
+
+@pytest.mark.parametrize("which", ["denoising", "sparse", "contractive", "super_resolution", "inpainter"])
 def test_variants_save_and_load_safely(tmp_path, which):
     shape = (16, 16, 1)
     model = {
@@ -221,8 +267,9 @@ def test_variants_save_and_load_safely(tmp_path, which):
             input_shape=shape, latent_dim=4, filters=(4, 8), weight=0.3, method="stochastic", projections=2
         ),
         "super_resolution": lambda: Mo.build_super_resolution(low_res_shape=(8, 8, 1), filters=4, convs=1),
+        "inpainter": lambda: Mo.build_inpainter(input_shape=shape, filters=4, convs=1, kind="block", seed=2),
     }[which]()
-    x = _x(4, 8, 8) if which == "super_resolution" else _x(4, 16, 16)
+    x = {"super_resolution": _x(4, 8, 8), "inpainter": _x(4, 16, 16, 2)}.get(which, _x(4, 16, 16))
     path = tmp_path / f"{which}.keras"
     model.save(path)
     loaded = keras.saving.load_model(path, safe_mode=True)
@@ -269,10 +316,12 @@ def test_study_runners_tiny():
     assert len(con["jacobian_per_batch"]) == 2 and con["rows"][0]["jacobian_fro_sq"] > 0
     beta = F.run_beta_sweep(data, cfg.replace(filters=(4,)), betas=(1.0, 4.0), latent_dim=2)
     assert [r["beta"] for r in beta["rows"]] == [1.0, 4.0] and beta["rows"][0]["kl_nats"] >= 0
-    ano = F.run_anomaly(data, cfg, normal=0)
-    assert 0 <= ano["headline"]["auroc"] <= 1 and len(ano["roc"]) == 2
-    inp = F.run_inpainting(data, cfg, kind="block", fraction=0.25, max_biharmonic=8)
-    assert [r["n_images"] for r in inp["rows"]] == [8, 8, 8]
+    ano = F.run_anomaly(data, cfg, normal=0, score="local_max", window=3)
+    assert 0 <= ano["headline"]["auroc"] <= 1 and len(ano["roc"]) == 2 and ano["rows"][0]["score"] == "local_max 3x3"
+    with pytest.raises(ValueError, match="unknown score"):
+        F.run_anomaly(data, cfg, score="ssim")
+    inp = F.run_inpainting(data, cfg, kind="block", fraction=0.25, max_biharmonic=8, filters=4, convs=1)
+    assert [r["n_images"] for r in inp["rows"]] == [8, 8, 8, 8] and len(inp["headline"]) == 4
     sr = F.run_super_resolution(data, cfg, filters=4, convs=1)
     assert sr["examples"]["low_res"].shape[1:] == (4, 4, 1)
     assert sr["rows"][0]["psnr_of_mean_mse_db"] == pytest.approx(10 * np.log10(1 / sr["rows"][0]["mse"]))
