@@ -722,6 +722,39 @@ def ks_test(x, y) -> dict:
     return {"statistic": float(max(r.statistic for r in res)), "p_value": float(min(1.0, p * x.shape[1]))}
 
 
+def size_adjusted_power(null_p, shifted_p, *, fpr: float = 0.05) -> dict:
+    """Power at an empirical false-positive rate: the fairest comparison of tests whose sizes differ.
+
+    The threshold is the smallest null p-value that may not be rejected
+    while at most ``floor(fpr * len(null_p))`` null p-values fall strictly
+    below it; power is the share of ``shifted_p`` strictly below that threshold.
+    A test that is anti-conservative at its nominal level gets a lower
+    threshold here, a conservative one a higher one.
+
+    >>> r = size_adjusted_power([0.01, 0.2, 0.5, 0.9], [0.001, 0.005, 0.02, 0.3], fpr=0.25)
+    >>> r["threshold"], r["null_rejections"], r["power"]
+    (0.2, 1, 0.75)
+
+    Raises:
+        ValueError: empty samples or ``fpr`` outside [0, 1).
+    """
+    null = np.sort(np.asarray(null_p, dtype=np.float64).ravel())
+    shifted = np.asarray(shifted_p, dtype=np.float64).ravel()
+    if not len(null) or not len(shifted):
+        raise ValueError("size_adjusted_power needs null and shifted p-values")
+    if not 0.0 <= fpr < 1.0:
+        raise ValueError(f"fpr must be in [0, 1), got {fpr}")
+    allowed = int(np.floor(fpr * len(null) + 1e-9))
+    threshold = float(null[allowed])
+    return {
+        "threshold": threshold,
+        "null_rejections": int(np.sum(null < threshold)),
+        "n_null": len(null),
+        "power": float(np.mean(shifted < threshold)),
+        "n_shifted": len(shifted),
+    }
+
+
 def pca_codes(train, *sets, k: int = 32, seed: int = 0) -> list[np.ndarray]:
     """Fit PCA with ``k`` components on ``train`` images and project ``sets`` onto it.
 

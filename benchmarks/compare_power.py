@@ -161,7 +161,14 @@ def main(argv=None) -> int:
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write every pair's p-values here")
+    parser.add_argument("--from-json", help="print the tables of an earlier run's --json file, run nothing")
     args = parser.parse_args(argv)
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text())
+        args.alpha, args.epochs = saved["args"]["alpha"], saved["args"]["epochs"]
+        print_table(saved["rows"], args)
+        print_size_adjusted(saved["pairs"], args)
+        return 0
     full = {"reps": 20, "null_reps": 60, "n": 200, "epochs": 40, "permutations": 1000}
     quick = {"reps": 2, "null_reps": 4, "n": 80, "epochs": 10, "permutations": 200}
     for k, v in (quick if args.quick else full).items():
@@ -216,6 +223,7 @@ def main(argv=None) -> int:
             row["s_base"] = float(np.mean(secs_base))
             rows.append(row)
     print_table(rows, args)
+    print_size_adjusted(records, args)
     print(
         f"\ntotal {time.perf_counter() - start:.0f} s; command: python benchmarks/compare_power.py "
         + " ".join(argv if argv is not None else sys.argv[1:])
@@ -243,6 +251,29 @@ def print_table(rows, args) -> None:
                 v = f"{v:.2f}" if h == "effect" else f"{v:.1f}"
             cells.append(str(v))
         print("| " + " | ".join(cells) + " |")
+
+
+def print_size_adjusted(records, args, fpr: float = 0.05) -> None:
+    """Power of every method at the threshold that gives it the same empirical false-positive rate on the null pairs."""
+    print(
+        f"\nSize-adjusted power: each method's p-value threshold is set so that at most {fpr:.0%} of its own "
+        "null pairs are rejected (thresholds in brackets), then the share of shifted pairs below it."
+    )
+    head = ["dataset", "scenario", "pairs", *METHODS]
+    print("| " + " | ".join(head) + " |")
+    print("|" + "---|" * len(head))
+    for name in dict.fromkeys(r["dataset"] for r in records):
+        pairs = [r for r in records if r["dataset"] == name]
+        null = {m: [r["p"][m] for r in pairs if r["scenario"] == "null"] for m in METHODS}
+        if not null[METHODS[0]]:
+            continue
+        for scen in dict.fromkeys(r["scenario"] for r in pairs if r["scenario"] != "null"):
+            shifted = [r for r in pairs if r["scenario"] == scen]
+            cells = [name, scen, str(len(shifted))]
+            for m in METHODS:
+                res = C.size_adjusted_power(null[m], [r["p"][m] for r in shifted], fpr=fpr)
+                cells.append(f"{res['power']:.2f} (<{res['threshold']:.3g})")
+            print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -421,3 +421,20 @@ def test_cli_help_lists_the_options(capsys):
     out = capsys.readouterr().out
     for opt in ("--size", "--grayscale", "--patch", "--stride", "--epochs", "--seed", "--json", "--html"):
         assert opt in out
+
+
+def test_size_adjusted_power_matches_the_empirical_rate():
+    rng = np.random.default_rng(0)
+    null = rng.uniform(size=100)
+    shifted = rng.uniform(size=50) ** 4  # skewed towards 0: some power
+    res = C.size_adjusted_power(null, shifted, fpr=0.05)
+    assert res["null_rejections"] <= 5
+    assert res["threshold"] == np.sort(null)[5]
+    assert res["power"] == np.mean(shifted < res["threshold"])
+    # an anti-conservative test (all p-values halved) gets the same size-adjusted power
+    halved = C.size_adjusted_power(null / 2, shifted / 2, fpr=0.05)
+    assert halved["power"] == res["power"]
+    with pytest.raises(ValueError, match="needs null"):
+        C.size_adjusted_power([], [0.1])
+    with pytest.raises(ValueError, match="fpr"):
+        C.size_adjusted_power([0.1], [0.1], fpr=1.0)
