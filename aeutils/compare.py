@@ -841,15 +841,20 @@ class Comparison:
         """The held-out images of set ``"A"`` or ``"B"``."""
         return (self.a if which == "A" else self.b).take(self.split[which][1])
 
-    def error_rows(self) -> list[dict]:
-        """The error matrix as table rows: mean, 95% CI and median per (set, model)."""
+    def error_summary(self, images: str, model: str) -> dict | None:
+        """Mean, 95% CI and median of set ``images``' held-out errors under ``model``; None if not scored."""
         from aeutils.metrics import summarize
 
+        key = f"{images}_by_{model}"
+        return summarize(self.errors[key]) if key in self.errors else None
+
+    def error_rows(self) -> list[dict]:
+        """The error matrix as table rows: mean, 95% CI and median per (set, model)."""
         rows = []
         for key in ERROR_KEYS:
             if key in self.errors:
-                s = summarize(self.errors[key])
                 x, m = key.split("_by_")
+                s = self.error_summary(x, m)
                 rows.append(
                     {
                         "images": f"held-out {x}",
@@ -1294,17 +1299,11 @@ def summary_text(result: Comparison) -> str:
         "held-out per-image MSE, mean [95% CI]:",
         f"  {'model':8s} {'set A images':>28s} {'set B images':>28s}",
     ]
-    from aeutils.metrics import summarize
-
     for m in ("A", "B", "merged"):
         cells = []
         for x in ("A", "B"):
-            key = f"{x}_by_{m}"
-            if key in result.errors:
-                s = summarize(result.errors[key])
-                cells.append(f"{s['mean']:.5f} [{s['ci95_low']:.5f}, {s['ci95_high']:.5f}]")
-            else:
-                cells.append("-")
+            s = result.error_summary(x, m)
+            cells.append("-" if s is None else f"{s['mean']:.5f} [{s['ci95_low']:.5f}, {s['ci95_high']:.5f}]")
         lines.append(f"  {m:8s} {cells[0]:>28s} {cells[1]:>28s}")
     lines.append("")
     lines.append("tests on held-out images (Holm-adjusted):")
@@ -1344,19 +1343,14 @@ def _short(name: str, width: int = 22) -> str:
 
 def plot_error_matrix(result: Comparison):
     """The 3x2 matrix of mean held-out errors (models x sets) as a heat map, with 95% CIs."""
-    from aeutils.metrics import summarize
     from aeutils.plotting import heatmap
 
     ann = []
     for m in ("A", "B", "merged"):
         row = []
         for x in ("A", "B"):
-            key = f"{x}_by_{m}"
-            if key in result.errors:
-                s = summarize(result.errors[key])
-                row.append(f"{s['mean']:.4g}\n[{s['ci95_low']:.3g}, {s['ci95_high']:.3g}]")
-            else:
-                row.append("")
+            s = result.error_summary(x, m)
+            row.append("" if s is None else f"{s['mean']:.4g}\n[{s['ci95_low']:.3g}, {s['ci95_high']:.3g}]")
         ann.append(row)
     return heatmap(
         result.matrix(),

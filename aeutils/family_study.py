@@ -192,6 +192,12 @@ def _seeded(cfg: FamilyConfig, build, **kwargs):
     return build(**kwargs)
 
 
+def _seeded_autoencoder(cfg: FamilyConfig, data: FamilyData, build, **kwargs):
+    """:func:`_seeded` for the encoder/decoder builders: image shape, code size and filters from ``data``, ``cfg``."""
+    shared = {"input_shape": data.shape, "latent_dim": cfg.latent_dim, "filters": cfg.filters}
+    return _seeded(cfg, build, **{**shared, **kwargs})
+
+
 def encoder_of(model):
     """The encoder sub-model of a family model (attribute ``encoder`` or layer ``"encoder"``)."""
     enc = getattr(model, "encoder", None)
@@ -222,12 +228,10 @@ def run_plain(data: FamilyData, cfg: FamilyConfig, *, jacobian_method: str = "st
     Returns:
         ``{"model", "history", "jacobian_per_batch", "rows", "reconstructions"}``.
     """
-    model = _seeded(
+    model = _seeded_autoencoder(
         cfg,
+        data,
         Mo.build_contractive_autoencoder,
-        input_shape=data.shape,
-        latent_dim=cfg.latent_dim,
-        filters=cfg.filters,
         weight=0.0,
         method=jacobian_method,
         seed=cfg.seed,
@@ -270,12 +274,10 @@ def run_denoising(
         ``{"model", "history", "rows", "headline", "examples": {"noisy", "denoised", "clean"}}``;
         the headline has ``psnr_gain_db`` over the noisy input.
     """
-    model = _seeded(
+    model = _seeded_autoencoder(
         cfg,
+        data,
         Mo.build_denoising_autoencoder,
-        input_shape=data.shape,
-        latent_dim=cfg.latent_dim,
-        filters=cfg.filters,
         corruption=kind,
         strength=strength,
         output_activation=None,
@@ -349,12 +351,10 @@ def run_sparse(
     """
     rows, codes, models, hists = [], {}, {}, {}
     for label, w in (("no penalty (control)", 0.0), (f"{penalty} penalty, weight {weight}", weight)):
-        model = _seeded(
+        model = _seeded_autoencoder(
             cfg,
+            data,
             Mo.build_sparse_autoencoder,
-            input_shape=data.shape,
-            latent_dim=cfg.latent_dim,
-            filters=cfg.filters,
             penalty=penalty,
             weight=w,
             target=target,
@@ -403,12 +403,10 @@ def run_contractive(
     Returns:
         ``{"model", "history", "jacobian_per_batch": {name: values}, "rows", "headline"}``.
     """
-    model = _seeded(
+    model = _seeded_autoencoder(
         cfg,
+        data,
         Mo.build_contractive_autoencoder,
-        input_shape=data.shape,
-        latent_dim=cfg.latent_dim,
-        filters=cfg.filters,
         weight=weight,
         method=method,
         projections=projections,
@@ -463,12 +461,11 @@ def run_beta_sweep(
     """
     rows, hists, recons = [], {}, {}
     for beta in betas:
-        vae = _seeded(
+        vae = _seeded_autoencoder(
             cfg,
+            data,
             Mo.build_vae,
-            input_shape=data.shape,
             latent_dim=latent_dim,
-            filters=cfg.filters,
             beta=float(beta),
             reconstruction=reconstruction,
             seed=cfg.seed,
@@ -540,9 +537,7 @@ def run_anomaly(
     split = A.one_class_split(data.labels, normal, fractions=data.fractions, seed=data.seed)
     x_tr, x_va, x_te = (data.images[split[p]] for p in ("train", "val", "test"))
     y = split["test_is_anomaly"]
-    model = _seeded(
-        cfg, Mo.build_plain_autoencoder, input_shape=data.shape, latent_dim=cfg.latent_dim, filters=cfg.filters
-    )
+    model = _seeded_autoencoder(cfg, data, Mo.build_plain_autoencoder)
     train(model, x_tr, cfg, validation=x_va)
     k = min(cfg.latent_dim, len(x_tr) - 1)
     how = {"score": score, "window": window}
@@ -729,9 +724,7 @@ def run_code_sizes(
     for k in sizes:
         model = reuse.get(k)
         if model is None:
-            model = _seeded(
-                cfg, Mo.build_plain_autoencoder, input_shape=data.shape, latent_dim=int(k), filters=cfg.filters
-            )
+            model = _seeded_autoencoder(cfg, data, Mo.build_plain_autoencoder, latent_dim=int(k))
             train(model, data.train, cfg.replace(latent_dim=int(k)), validation=data.val)
         s = A.image_scores(data.test, predict(model, data.test))
         row = {"code_size": int(k), "ae_mse": s["mse"], "ae_psnr_db": s["psnr_db"]}

@@ -54,39 +54,38 @@ DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 DEFAULT_CIFAR = ROOT.parent / "shared" / "data" / "cifar10.npz"
 
 #: Settings per run size. ``limit`` caps the images of each set (None: all).
-SETTINGS = {
-    "full": {
-        "limit": None,
-        "mnist": F.FamilyConfig(latent_dim=32, filters=(32, 64), epochs=10, batch_size=64, learning_rate=1e-3),
-        "cifar": F.FamilyConfig(latent_dim=256, filters=(32, 64), epochs=10, batch_size=64, learning_rate=1e-3),
-        # Denoising: a convolutional code (no dense bottleneck).
-        "restoration": {"latent_dim": None, "filters": (32, 32)},
-        # Inpainting: mask channel, full-resolution convolutions over a normalised-convolution fill.
-        # Fresh masks every batch; 3 epochs of the full training part (about 15 min of CPU per set).
-        "inpaint": {"filters": 64, "convs": 5, "epochs": 3},
-        "anomaly": {"latent_dim": 16, "epochs": 10},
-        "betas": (0.5, 1.0, 4.0),
-        "vae_epochs": 10,
-        "sr": {"filters": 64, "convs": 5, "epochs": 10},
-        "max_biharmonic": 2000,
-        "probe_max_train": 10_000,
-        "jacobian_images": 512,
-    },
-    "quick": {
-        "limit": 3000,
-        "mnist": F.FamilyConfig(latent_dim=32, filters=(16, 32), epochs=4, batch_size=32, learning_rate=2e-3),
-        "cifar": F.FamilyConfig(latent_dim=256, filters=(16, 32), epochs=4, batch_size=32, learning_rate=2e-3),
-        "restoration": {"latent_dim": None, "filters": (32, 32)},
-        "inpaint": {"filters": 64, "convs": 5, "epochs": 4},
-        "anomaly": {"latent_dim": 16, "epochs": 15},
-        "betas": (0.5, 1.0, 4.0),
-        "vae_epochs": 4,
-        "sr": {"filters": 64, "convs": 5, "epochs": 4},
-        "max_biharmonic": 300,
-        "probe_max_train": 2000,
-        "jacobian_images": 128,
-    },
+FULL = {
+    "limit": None,
+    "mnist": F.FamilyConfig(latent_dim=32, filters=(32, 64), epochs=10, batch_size=64, learning_rate=1e-3),
+    "cifar": F.FamilyConfig(latent_dim=256, filters=(32, 64), epochs=10, batch_size=64, learning_rate=1e-3),
+    # Denoising: a convolutional code (no dense bottleneck).
+    "restoration": {"latent_dim": None, "filters": (32, 32)},
+    # Inpainting: mask channel, full-resolution convolutions over a normalised-convolution fill.
+    # Fresh masks every batch; 3 epochs of the full training part (about 15 min of CPU per set).
+    "inpaint": {"filters": 64, "convs": 5, "epochs": 3},
+    "anomaly": {"latent_dim": 16, "epochs": 10},
+    "betas": (0.5, 1.0, 4.0),
+    "vae_epochs": 10,
+    "sr": {"filters": 64, "convs": 5, "epochs": 10},
+    "max_biharmonic": 2000,
+    "probe_max_train": 10_000,
+    "jacobian_images": 512,
 }
+#: The quick run: the full settings with fewer images, smaller models and fewer epochs.
+QUICK = {
+    **FULL,
+    "limit": 3000,
+    "mnist": FULL["mnist"].replace(filters=(16, 32), epochs=4, batch_size=32, learning_rate=2e-3),
+    "cifar": FULL["cifar"].replace(filters=(16, 32), epochs=4, batch_size=32, learning_rate=2e-3),
+    "inpaint": {**FULL["inpaint"], "epochs": 4},
+    "anomaly": {**FULL["anomaly"], "epochs": 15},
+    "vae_epochs": 4,
+    "sr": {**FULL["sr"], "epochs": 4},
+    "max_biharmonic": 300,
+    "probe_max_train": 2000,
+    "jacobian_images": 128,
+}
+SETTINGS = {"full": FULL, "quick": QUICK}
 
 
 def markdown(rows: list[dict], columns: list[str] | None = None) -> str:

@@ -438,3 +438,10 @@ def test_size_adjusted_power_matches_the_empirical_rate():
         C.size_adjusted_power([], [0.1])
     with pytest.raises(ValueError, match="fpr"):
         C.size_adjusted_power([0.1], [0.1], fpr=1.0)
+
+
+def test_error_summary_is_the_matrix_cell(shifted):
+    s = shifted.error_summary("B", "A")
+    assert s["mean"] == pytest.approx(float(np.mean(shifted.errors["B_by_A"])))
+    assert s["ci95_low"] <= s["mean"] <= s["ci95_high"]
+    assert shifted.error_summary("A", "no such model") is None
