@@ -11,14 +11,19 @@ The protocol, for two image sets A and B of the same kind of object:
 2. Every held-out image is reconstructed by every model (step 3, the cross
    reconstructions ``L(a, g_B(f_B(a)))`` and ``L(b, g_A(f_A(b)))``). Only
    held-out images are ever scored. The loss is the per-image MSE on [0, 1].
-3. The decision is a family of three two-sample tests on held-out images:
+3. The decision is a family of four two-sample tests on held-out images:
 
    * *model A*: A's held-out errors under model A (within) against B's
      held-out errors under model A (cross), Mann-Whitney, two-sided;
    * *model B*: the same with the roles swapped;
    * *preference*: ``d = log L_B(x) - log L_A(x)`` (how much better model A
      fits an image than model B) for A's held-out images against B's,
-     Mann-Whitney, one-sided (A's images prefer model A more).
+     Mann-Whitney, one-sided (A's images prefer model A more);
+   * *codes*: the held-out images' codes under both trained encoders
+     (``f_A(x)`` and ``f_B(x)`` side by side), A's against B's, MMD with a
+     permutation p-value (the trained-autoencoder embedding test of "Failing
+     Loudly"). It catches shifts that both models reconstruct equally well but
+     encode differently, such as new viewpoints of the same objects.
 
    If A and B come from one distribution, the held-out images of both sets are
    exchangeable given the trained models (neither model saw them), so each
@@ -27,7 +32,8 @@ The protocol, for two image sets A and B of the same kind of object:
    otherwise) whatever the models learned, and Holm's correction keeps the family at
    level ``alpha`` whatever their dependence. The preference test needs no
    assumption about which model trained better: a uniformly worse model shifts
-   ``d`` for all images alike. The unit is the image, never the patch: patches
+   ``d`` for all images alike; the codes test permutes images, not models.
+   The unit is the image, never the patch: patches
    of one image are not independent.
 
 The verdict ("same" / "different") comes with its Holm-adjusted p-value and
@@ -515,6 +521,58 @@ def image_errors(model, images, *, patch: int = 0, stride: int | None = None, ba
     return mse_per_image(images, reconstruct(model, images, patch=patch, stride=stride, batch_size=batch_size))
 
 
+def image_codes(model, images, *, patch: int = 0, stride: int | None = None, batch_size: int = 256) -> np.ndarray:
+    """Per-image codes of an autoencoder's encoder, flattened, shape ``(N, D)``.
+
+    With patches, an image's code is the mean of its patches' codes (so ``D`` is
+    one patch code's size whatever the image size).
+
+    Raises:
+        ValueError: a model without a ``{name}_encoder`` layer (see :func:`build_compare_autoencoder`).
+    """
+    from keras import ops
+
+    try:
+        encoder = model.get_layer(f"{model.name}_encoder")
+    except ValueError as err:
+        raise ValueError(f"model {model.name!r} has no layer {model.name}_encoder") from err
+    inputs, index = to_patches(np.asarray(images, dtype=np.float32), patch, stride)
+    codes = np.concatenate(
+        [
+            ops.convert_to_numpy(encoder(inputs[i : i + batch_size], training=False)).reshape(
+                len(inputs[i : i + batch_size]), -1
+            )
+            for i in range(0, len(inputs), batch_size)
+        ]
+    ).astype(np.float64)
+    n = len(images)
+    sums = np.zeros((n, codes.shape[1]))
+    np.add.at(sums, index[:, 0], codes)
+    counts = np.bincount(index[:, 0], minlength=n)[:, None]
+    return sums / np.maximum(counts, 1)
+
+
+def heldout_codes(
+    models: Mapping, held: Mapping[str, np.ndarray], *, patch: int = 0, stride: int | None = None
+) -> dict:
+    """The codes test's features: every held-out image's codes under models A and B, side by side.
+
+    Each model's block is divided by its root-mean-square over the pooled
+    held-out images of both sets, so neither encoder's scale dominates the
+    kernel; a function of the pooled sample, this keeps the permutation test exact.
+
+    Returns:
+        ``{"A": (n_A, D_A + D_B), "B": (n_B, D_A + D_B)}``.
+    """
+    blocks = {"A": [], "B": []}
+    for m in ("A", "B"):
+        c = {x: image_codes(models[m], held[x], patch=patch, stride=stride) for x in ("A", "B")}
+        rms = float(np.sqrt(np.mean(np.concatenate([c["A"], c["B"]]) ** 2)))
+        for x in ("A", "B"):
+            blocks[x].append(c[x] / max(rms, _EPS))
+    return {x: np.concatenate(blocks[x], axis=1) for x in ("A", "B")}
+
+
 # ---------------------------------------------------------------------------
 # Statistics: two-sample tests, Holm, outliers; the baselines
 # ---------------------------------------------------------------------------
@@ -571,14 +629,25 @@ def holm(p_values) -> np.ndarray:
     return adj
 
 
-def decision_tests(errors: Mapping[str, np.ndarray], *, alpha: float = 0.05) -> dict:
-    """The three held-out tests, Holm-adjusted, and the verdict with its effect sizes.
+def decision_tests(
+    errors: Mapping[str, np.ndarray],
+    *,
+    codes: Mapping[str, np.ndarray] | None = None,
+    alpha: float = 0.05,
+    n_permutations: int = 1000,
+    seed: int = 0,
+) -> dict:
+    """The held-out tests (three on errors, a fourth on codes), Holm-adjusted, and the verdict with its effect sizes.
 
     Args:
         errors: held-out per-image errors with keys ``A_by_A``, ``B_by_A``,
             ``B_by_B``, ``A_by_B`` (``X_by_M`` = set X's held-out images
             reconstructed by model M).
+        codes: optional held-out codes ``{"A": (n_A, D), "B": (n_B, D)}`` (see
+            :func:`heldout_codes`); adds the *codes* test, an MMD permutation
+            test of A's codes against B's.
         alpha: family-wise level.
+        n_permutations, seed: the codes test's permutations.
 
     Returns:
         ``{"tests": [...], "p_value", "verdict", "alpha", "effect_ratio",
@@ -614,6 +683,19 @@ def decision_tests(errors: Mapping[str, np.ndarray], *, alpha: float = 0.05) -> 
             **mann_whitney(d_a, d_b, alternative="greater"),
         },
     ]
+    if codes is not None:
+        mmd = mmd_test(codes["A"], codes["B"], n_permutations=n_permutations, seed=seed)
+        tests.append(
+            {
+                "name": "codes: MMD of both encoders' codes, A vs B",
+                "key": "codes",
+                "statistic": mmd["statistic"],
+                "p_value": mmd["p_value"],
+                "auc": None,
+                "n_x": len(codes["A"]),
+                "n_y": len(codes["B"]),
+            }
+        )
     adjusted = holm([t["p_value"] for t in tests])
     for t, p in zip(tests, adjusted, strict=True):
         t["p_holm"] = float(p)
@@ -834,7 +916,7 @@ class Comparison:
 
     @property
     def p_value(self) -> float:
-        """The smallest Holm-adjusted p-value of the three tests."""
+        """The smallest Holm-adjusted p-value of the decision's tests."""
         return self.decision["p_value"]
 
     def heldout(self, which: str) -> PreparedSet:
@@ -887,13 +969,14 @@ class Comparison:
         return rows
 
     def test_rows(self) -> list[dict]:
-        """The three tests as table rows (raw and Holm-adjusted p-values, AUC, sample sizes)."""
+        """The decision's tests as table rows (raw and Holm-adjusted p-values, AUC or MMD², sample sizes)."""
         return [
             {
                 "test": t["name"],
                 "p_value": t["p_value"],
                 "p_holm": t["p_holm"],
                 "auc": t["auc"],
+                "statistic": t["statistic"],
                 "n_1": t["n_x"],
                 "n_2": t["n_y"],
             }
@@ -1045,8 +1128,10 @@ def _train_and_score(
         for m in names:
             errors[f"{x_name}_by_{m}"] = image_errors(models[m], held[x_name], patch=patch, stride=stride)
     train_errors = {m: image_errors(models[m], train_sets[m], patch=patch, stride=stride) for m in ("A", "B")}
+    codes = heldout_codes(models, held, patch=patch, stride=stride) if settings["code_test"] else None
     return {
         "errors": errors,
+        "codes": codes,
         "train_errors": train_errors,
         "models": models,
         "histories": histories,
@@ -1059,13 +1144,15 @@ def group_breakdown(
     b_held: PreparedSet,
     errors: Mapping[str, np.ndarray],
     *,
+    codes: Mapping[str, np.ndarray] | None = None,
     alpha: float = 0.05,
     min_images: int = MIN_HELDOUT,
+    seed: int = 0,
 ) -> list[dict]:
     """Per-group error means and tests on held-out images, Holm-adjusted across groups.
 
     A group present in both sets with at least ``min_images`` held-out images
-    in each gets the three tests (its p-value is their Holm minimum); the
+    in each gets the tests of :func:`decision_tests` (its p-value is their Holm minimum); the
     group p-values are then Holm-adjusted across the tested groups.
 
     Returns:
@@ -1085,7 +1172,8 @@ def group_breakdown(
             row[key] = float(np.mean(v[idx])) if len(idx) else None
         if len(ia) >= min_images and len(ib) >= min_images:
             sub = {k: v[ia] if k.startswith("A_") else v[ib] for k, v in errors.items()}
-            dec = decision_tests(sub, alpha=alpha)
+            sub_codes = None if codes is None else {"A": codes["A"][ia], "B": codes["B"][ib]}
+            dec = decision_tests(sub, codes=sub_codes, alpha=alpha, seed=seed)
             row.update(p_value=dec["p_value"], effect_ratio=dec["effect_ratio"])
         rows.append(row)
     tested = [r for r in rows if "p_value" in r]
@@ -1116,6 +1204,7 @@ def compare(
     seed: int = 0,
     alpha: float = 0.05,
     merged: bool = True,
+    code_test: bool = True,
     null_control: str | None = "A",
     outlier_z: float = 3.5,
     log: Callable[[str], None] | None = print,
@@ -1141,6 +1230,7 @@ def compare(
         seed: seeds the splits, the weights and the training order.
         alpha: family-wise level of the decision.
         merged: also train the merged autoencoder (step 2).
+        code_test: add the codes test (MMD of the held-out codes) to the decision.
         null_control: ``"A"`` or ``"B"``: repeat the protocol on two random
             halves of that set (must come out "same"); ``None`` skips it.
         outlier_z: robust z-score above which a held-out image is an outlier.
@@ -1187,6 +1277,7 @@ def compare(
         "seed": seed,
         "alpha": alpha,
         "merged": merged,
+        "code_test": code_test,
         "null_control": null_control,
         "outlier_z": outlier_z,
         "loss": "per-image MSE on [0, 1]",
@@ -1201,13 +1292,13 @@ def compare(
         f"{len(split['B'][1])} held out)"
     )
     run = _train_and_score(sa, sb, split, settings=settings, merged=merged, log=log, stream=progress)
-    decision = decision_tests(run["errors"], alpha=alpha)
+    decision = decision_tests(run["errors"], codes=run["codes"], alpha=alpha, seed=seed)
     held_a, held_b = sa.take(split["A"][1]), sb.take(split["B"][1])
     outliers = {
         "A": robust_outliers(run["errors"]["A_by_A"], z=outlier_z),
         "B": robust_outliers(run["errors"]["B_by_B"], z=outlier_z),
     }
-    groups_rows = group_breakdown(held_a, held_b, run["errors"], alpha=alpha)
+    groups_rows = group_breakdown(held_a, held_b, run["errors"], codes=run["codes"], alpha=alpha, seed=seed)
     warnings = []
     null = None
     if null_control:
@@ -1227,7 +1318,7 @@ def compare(
                 "B": split_heldout(len(h2), heldout, seed + 4),
             }
             nrun = _train_and_score(h1, h2, nsplit, settings=settings, merged=False, log=log, stream=progress)
-            ndec = decision_tests(nrun["errors"], alpha=alpha)
+            ndec = decision_tests(nrun["errors"], codes=nrun["codes"], alpha=alpha, seed=seed + 2)
             null = {
                 "set": null_control,
                 "n_images": {"half_1": len(h1), "half_2": len(h2)},
@@ -1275,7 +1366,8 @@ def verdict_text(decision: Mapping) -> str:
     word = "DIFFERENT structure" if decision["verdict"] == "different" else "SAME structure (no difference detected)"
     rel = "<" if decision["verdict"] == "different" else ">="
     return (
-        f"{word}: p = {decision['p_value']:.3g} {rel} alpha = {decision['alpha']} (Holm, 3 tests); "
+        f"{word}: p = {decision['p_value']:.3g} {rel} alpha = {decision['alpha']} "
+        f"(Holm, {len(decision['tests'])} tests); "
         f"cross/within error ratio {r['A_cross_over_within']:.2f}x for A's images, "
         f"{r['B_cross_over_within']:.2f}x for B's (geometric mean {decision['effect_ratio']:.2f}x); "
         f"preference AUC {decision['preference_auc']:.2f} (0.5 = none)"
@@ -1308,7 +1400,8 @@ def summary_text(result: Comparison) -> str:
     lines.append("")
     lines.append("tests on held-out images (Holm-adjusted):")
     for t in result.decision["tests"]:
-        lines.append(f"  {t['name']:46s} p = {t['p_value']:.3g} (adj. {t['p_holm']:.3g}), AUC {t['auc']:.2f}")
+        effect = f"AUC {t['auc']:.2f}" if t["auc"] is not None else f"MMD² {t['statistic']:.3g}"
+        lines.append(f"  {t['name']:46s} p = {t['p_value']:.3g} (adj. {t['p_holm']:.3g}), {effect}")
     lines.append("")
     lines.append("verdict: " + verdict_text(result.decision))
     nc = result.null_control

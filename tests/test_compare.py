@@ -102,7 +102,8 @@ def test_heldout_discipline_no_training_image_is_scored(monkeypatch):
     a = _set(rng.uniform(0, 1, (20, 16, 16, 1)).astype(np.float32), "noiseA")
     b = _set(rng.uniform(0, 1, (20, 16, 16, 1)).astype(np.float32), "noiseB")
     trained, scored = [], []
-    real_fit, real_reconstruct = T.fit, C.reconstruct
+    real_fit, real_reconstruct, real_codes = T.fit, C.reconstruct, C.image_codes
+    encoded = []
 
     def spy_fit(model, x, *args, **kwargs):
         trained.append(np.asarray(x).copy())
@@ -113,7 +114,12 @@ def test_heldout_discipline_no_training_image_is_scored(monkeypatch):
         return real_reconstruct(model, images, **kwargs)
 
     monkeypatch.setattr(T, "fit", spy_fit)
+    def spy_codes(model, images, **kwargs):
+        encoded.append(np.asarray(images).copy())
+        return real_codes(model, images, **kwargs)
+
     monkeypatch.setattr(C, "reconstruct", spy_reconstruct)
+    monkeypatch.setattr(C, "image_codes", spy_codes)
     r = C.compare(a, b, patch=8, stride=8, epochs=1, seed=3, null_control=None, **TINY)
 
     def keys(arr):
@@ -136,6 +142,9 @@ def test_heldout_discipline_no_training_image_is_scored(monkeypatch):
         got = keys(images)
         own_training = name in ("ae_A", "ae_B") and got <= train[name[-1]]
         assert got <= held["A"] | held["B"] or own_training, name
+    # The codes test encodes held-out images only.
+    assert len(encoded) == 4 and all(keys(x) <= held["A"] | held["B"] for x in encoded)
+    assert [t["key"] for t in r.decision["tests"]] == ["model_A", "model_B", "preference", "codes"]
 
 
 def test_patch_tiling_and_stitching_round_trip():
@@ -216,6 +225,44 @@ def test_decision_tests_known_answers():
     assert all(t["p_holm"] >= t["p_value"] for t in shifted["tests"])
     with pytest.raises(ValueError, match="needs errors"):
         C.decision_tests({"A_by_A": base})
+
+
+def test_codes_test_joins_the_family():
+    rng = np.random.default_rng(1)
+    same = {"A_by_A": rng.lognormal(-5, 0.3, 40)}
+    same.update(B_by_A=rng.lognormal(-5, 0.3, 40), B_by_B=rng.lognormal(-5, 0.3, 40), A_by_B=rng.lognormal(-5, 0.3, 40))
+    codes_a = rng.normal(size=(40, 6))
+    alike = C.decision_tests(same, codes={"A": codes_a, "B": rng.normal(size=(40, 6))}, n_permutations=200)
+    assert [t["key"] for t in alike["tests"]][-1] == "codes" and len(alike["tests"]) == 4
+    assert alike["tests"][3]["auc"] is None and alike["tests"][3]["n_x"] == 40
+    assert alike["verdict"] == "same"
+    # Errors that do not differ but codes that do: only the codes test can see the shift.
+    moved = C.decision_tests(same, codes={"A": codes_a, "B": rng.normal(size=(40, 6)) + 1.5}, n_permutations=200)
+    assert moved["verdict"] == "different" and moved["tests"][3]["p_holm"] < 0.05
+    assert min(t["p_value"] for t in moved["tests"][:3]) == pytest.approx(min(t["p_value"] for t in alike["tests"][:3]))
+    # Holm over four tests: the smallest raw p-value is multiplied by 4.
+    assert moved["p_value"] == pytest.approx(min(1.0, 4 * moved["tests"][3]["p_value"]))
+
+
+def test_image_codes_average_patches_and_heldout_codes_scale():
+    keras.utils.set_random_seed(0)
+    m = C.build_compare_autoencoder(input_shape=(8, 8, 1), filters=(4,), code_channels=2, name="ae_A")
+    imgs = np.random.default_rng(0).uniform(0, 1, (3, 16, 16, 1)).astype(np.float32)
+    codes = C.image_codes(m, imgs, patch=8, stride=8)
+    enc = m.get_layer("ae_A_encoder")
+    first = np.mean([np.asarray(enc(imgs[:1, r : r + 8, c : c + 8])).ravel() for r in (0, 8) for c in (0, 8)], 0)
+    assert codes.shape == (3, 4 * 4 * 2)
+    np.testing.assert_allclose(codes[0], first, rtol=1e-5, atol=1e-6)
+    m_b = C.build_compare_autoencoder(input_shape=(8, 8, 1), filters=(4,), code_channels=2, name="ae_B")
+    held = {"A": imgs[:2], "B": imgs[2:]}
+    hc = C.heldout_codes({"A": m, "B": m_b}, held, patch=8, stride=8)
+    assert hc["A"].shape == (2, 64) and hc["B"].shape == (1, 64)
+    pooled = np.concatenate([hc["A"], hc["B"]])
+    # Each encoder's block has unit root-mean-square over the pooled held-out images.
+    np.testing.assert_allclose([np.sqrt(np.mean(pooled[:, :32] ** 2)), np.sqrt(np.mean(pooled[:, 32:] ** 2))], 1.0)
+    plain = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten()], name="plain")
+    with pytest.raises(ValueError, match="no layer plain_encoder"):
+        C.image_codes(plain, imgs[:, :8, :8])
 
 
 def test_holm_and_mann_whitney():
