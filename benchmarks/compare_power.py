@@ -229,6 +229,8 @@ def main(argv=None) -> int:
             row["s_ours"] = float(np.mean(secs_ours))
             row["s_base"] = float(np.mean(secs_base))
             rows.append(row)
+            if args.json:  # after every scenario, so a run cut short keeps what it finished
+                write_json(args.json, rows, records, args)
     print_table(rows, args)
     print_size_adjusted(records, args)
     print(
@@ -236,8 +238,13 @@ def main(argv=None) -> int:
         + " ".join(argv if argv is not None else sys.argv[1:])
     )
     if args.json:
-        Path(args.json).write_text(json.dumps({"rows": rows, "pairs": records, "args": vars(args)}, indent=1))
+        write_json(args.json, rows, records, args)
     return 0
+
+
+def write_json(path, rows, records, args) -> None:
+    """Write the finished scenarios' rows and every pair's p-values."""
+    Path(path).write_text(json.dumps({"rows": rows, "pairs": records, "args": vars(args)}, indent=1))
 
 
 def print_table(rows, args) -> None:
