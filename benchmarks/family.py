@@ -160,6 +160,12 @@ def main(argv=None) -> int:
             results[f"plain_{name}"] = plain[name]["rows"]
         return plain[name]
 
+    def save(complete):
+        """Write the tables so far to --json (after every task, so a run cut short keeps its tables)."""
+        if args.json:
+            out = {"size": size, "complete": complete, "summary": summary, "tables": results, "seconds": timings}
+            Path(args.json).write_text(json.dumps(out, indent=2, default=float))
+
     if "variants" in tasks:
         data, cfg = sets["MNIST"]
         p = get_plain("MNIST")
@@ -189,6 +195,7 @@ def main(argv=None) -> int:
             },
         ]
 
+    save(complete=False)
     if "anomaly" in tasks:
         data, cfg = sets["MNIST"]
         acfg = cfg.replace(**S["anomaly"])
@@ -239,6 +246,7 @@ def main(argv=None) -> int:
             },
         ]
 
+    save(complete=False)
     if "denoise" in tasks:
         for name, (data, cfg) in sets.items():
             t = time.perf_counter()
@@ -259,6 +267,7 @@ def main(argv=None) -> int:
                 }
             )
 
+    save(complete=False)
     if "inpaint" in tasks:
         for name, (data, cfg) in sets.items():
             t = time.perf_counter()
@@ -286,6 +295,7 @@ def main(argv=None) -> int:
                 }
             )
 
+    save(complete=False)
     if "sr" in tasks:
         data, cfg = sets["CIFAR-10"]
         t = time.perf_counter()
@@ -306,6 +316,7 @@ def main(argv=None) -> int:
             }
         )
 
+    save(complete=False)
     if "probes" in tasks:
         for name, (data, cfg) in sets.items():
             p = get_plain(name)
@@ -340,12 +351,7 @@ def main(argv=None) -> int:
         [{"task": k, "seconds": round(v, 1)} for k, v in timings.items()]
         + [{"task": "total", "seconds": round(total, 1)}],
     )
-    if args.json:
-        Path(args.json).write_text(
-            json.dumps(
-                {"size": size, "summary": summary, "tables": results, "seconds": timings}, indent=2, default=float
-            )
-        )
+    save(complete=True)
     return 0
 
 
