@@ -229,7 +229,7 @@ def main(argv=None) -> int:
             row["s_ours"] = float(np.mean(secs_ours))
             row["s_base"] = float(np.mean(secs_base))
             rows.append(row)
-            if args.json:  # after every scenario, so a run cut short keeps what it finished
+            if args.json:  # after every scenario: the last write is the whole run; a cut-short run keeps its part
                 write_json(args.json, rows, records, args)
     print_table(rows, args)
     print_size_adjusted(records, args)
@@ -237,8 +237,6 @@ def main(argv=None) -> int:
         f"\ntotal {time.perf_counter() - start:.0f} s; command: python benchmarks/compare_power.py "
         + " ".join(argv if argv is not None else sys.argv[1:])
     )
-    if args.json:
-        write_json(args.json, rows, records, args)
     return 0
 
 
