@@ -8,18 +8,40 @@ import sys
 
 def _report(args) -> int:
     from aeutils import reports
+    from aeutils.params import parse_list
 
-    overrides = dict(args.param or [])
     try:
-        records = reports.run(args.names, overrides, smoke=args.smoke, out_dir=args.out)
-    except reports.ParameterError as err:
+        overrides = reports.read_parameter_file(args.file) if args.file else {}
+        overrides.update(dict(args.param or []))
+        sweep = None
+        if args.sweep:
+            key, values = args.sweep
+            sweep = (key, parse_list(values, str, name=f"--sweep {key} values"))
+        profile = "smoke" if args.smoke else args.profile
+        records = reports.run(
+            args.names,
+            overrides,
+            profile=profile,
+            out_dir=args.out,
+            notebook_dir=args.notebooks,
+            sweep=sweep,
+            timeout=args.timeout,
+            log_output=args.log_output,
+            progress=args.progress,
+        )
+    except (reports.ParameterError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    failed = [r["experiment"] for r in records if r["status"] != "ok"]
+    except KeyboardInterrupt:
+        print("interrupted: the index was rebuilt; earlier results are kept", file=sys.stderr)
+        return 130
+    failed = [r["experiment"] for r in records if r["status"] not in ("ok", "claims not met")]
+    unmet = [r["experiment"] for r in records if r["status"] == "claims not met"]
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    if unmet:
+        print(f"claims not met: {', '.join(unmet)}", file=sys.stderr)
+    return reports.exit_code(records, strict=args.strict)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,8 +58,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("names", nargs="*", help=f"notebooks to run (default all: {', '.join(reports.list_notebooks())})")
     rep.add_argument("-p", "--param", nargs=2, action="append", metavar=("KEY", "VALUE"), help="override a parameter")
-    rep.add_argument("--smoke", action="store_true", help="each notebook's tiny settings")
+    rep.add_argument("-f", "--file", metavar="PARAMS.yaml", help="a YAML file of parameters (-p values win)")
+    rep.add_argument(
+        "--profile",
+        choices=reports.PROFILES,
+        default="default",
+        help="smoke: tiny settings; default: each notebook's own; full: the source's size on real data",
+    )
+    rep.add_argument("--smoke", action="store_true", help="short for --profile smoke")
+    rep.add_argument("--sweep", nargs=2, metavar=("KEY", "V1,V2,..."), help="one run per value, compared in the index")
+    rep.add_argument("--strict", action="store_true", help="exit 1 when a claim is not met")
+    rep.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="stop a notebook that runs longer (marked failed)"
+    )
+    rep.add_argument("--log-output", action="store_true", help="stream each notebook's output as it runs")
+    rep.add_argument("--progress", action="store_true", help="a progress bar over each notebook's cells")
     rep.add_argument("--out", default=str(reports.REPORT_DIR), help="output folder (default: reports/)")
+    rep.add_argument(
+        "--notebooks", default=str(reports.NOTEBOOK_DIR), help="the notebooks' folder (default: notebooks/)"
+    )
     rep.set_defaults(func=_report)
     for register in _EXTRA_COMMANDS:
         register(sub)

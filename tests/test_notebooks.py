@@ -10,7 +10,7 @@ from aeutils import reports as R
 @pytest.mark.parametrize("name", R.list_notebooks())
 def test_notebook_smoke_run(name, tmp_path):
     rec = R.run_notebook(name, smoke=True, out_dir=tmp_path)
-    assert rec["status"] == "ok", rec["error"]
+    assert rec["status"] in ("ok", "claims not met"), rec["error"]  # smoke sizes need not meet claims
     written = json.loads((tmp_path / f"{name}.metrics.json").read_text())
     assert written["experiment"] == name
     assert written["headline"], "headline metrics are empty"

@@ -1,0 +1,202 @@
+"""What a run leaves behind: the metrics JSON a notebook writes, its provenance, and reading it back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from aeutils import __version__
+from aeutils import claims as C
+from aeutils.reports.notebooks import ROOT
+
+
+def jsonable(obj):
+    """``obj`` with NumPy values turned into Python ones and non-finite floats into strings.
+
+    Example:
+    >>> jsonable({"a": np.float32(1.5), "b": float("inf"), "c": np.arange(2)})
+    {'a': 1.5, 'b': 'inf', 'c': [0, 1]}
+    """
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    return obj
+
+
+def now() -> str:
+    """The local time, to the second, ISO 8601."""
+    return dt.datetime.now().isoformat(timespec="seconds")
+
+
+def machine() -> str:
+    """The CPU model and core count, plus any GPU TensorFlow sees (if TensorFlow is already loaded)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    out = f"{cpu}, {os.cpu_count()} cores"
+    tf = sys.modules.get("tensorflow")
+    if tf is not None:
+        try:
+            gpus = tf.config.list_physical_devices("GPU")
+        except Exception:  # a half-initialised TensorFlow: say nothing about GPUs
+            gpus = []
+        if gpus:
+            out += f"; {len(gpus)} GPU(s)"
+    return out
+
+
+def _git(*args: str) -> str | None:
+    try:
+        res = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return res.stdout.strip() if res.returncode == 0 else None
+
+
+#: Distributions that provide a module (TensorFlow ships as several).
+_DISTRIBUTIONS = {"tensorflow": ("tensorflow-cpu", "tensorflow", "tensorflow-gpu")}
+
+
+def _version(module: str) -> str | None:
+    """The version of an imported module, else of the installed distribution; ``None`` if neither."""
+    mod = sys.modules.get(module)
+    if mod is not None and getattr(mod, "__version__", None):
+        return mod.__version__
+    for dist in _DISTRIBUTIONS.get(module, (module,)):
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return None
+
+
+def provenance(*, started: str | None = None, finished: str | None = None) -> dict:
+    """Where a result came from: package versions, the git commit (and whether the tree was dirty), the machine."""
+    commit = _git("rev-parse", "HEAD")
+    dirty = _git("status", "--porcelain", "--untracked-files=no")
+    return {
+        "aeutils": __version__,
+        "git_commit": commit,
+        "git_dirty": None if dirty is None else bool(dirty),
+        "python": platform.python_version(),
+        "tensorflow": _version("tensorflow"),
+        "keras": _version("keras"),
+        "numpy": np.__version__,
+        "machine": machine(),
+        "started": started,
+        "finished": finished or now(),
+    }
+
+
+def write_json(path: str | Path, record: Mapping) -> Path:
+    """Write ``record`` as JSON through a temporary file and a rename, so a reader never sees half of it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(jsonable(record), indent=2))
+    os.replace(tmp, path)
+    return path
+
+
+def write_metrics(
+    path: str | Path,
+    *,
+    experiment: str,
+    data_source: str,
+    headline: Mapping,
+    details: Mapping | None = None,
+    parameters: Mapping | None = None,
+    claims: Sequence[Mapping] | None = None,
+    data_note: str = "",
+    conclusion: str = "",
+) -> dict:
+    """Write a run's metrics and claims as JSON (the last cell of every notebook calls this).
+
+    Args:
+        path: output file; an empty string writes nothing.
+        experiment: notebook name.
+        data_source: where the data came from (an :attr:`ImageSet.source`).
+        headline: a few numbers for the index table.
+        details: everything else worth keeping (tables as lists of dicts).
+        parameters: the run's parameters.
+        claims: the experiment's claims (see :mod:`aeutils.claims`), evaluated by this run.
+        data_note: a plain sentence about the data ("stand-in for CIFAR-10: ...").
+        conclusion: a short conclusion written from the claims (one is made if empty).
+
+    Returns:
+        The dict written; its ``status`` is ``"ok"`` when every claim holds, else ``"claims not met"``.
+    """
+    claims = [dict(c) for c in (claims or [])]
+    record = jsonable(
+        {
+            "experiment": experiment,
+            "data_source": data_source,
+            "data_note": data_note,
+            "headline": dict(headline),
+            "claims": claims,
+            "status": C.status(claims),
+            "conclusion": conclusion or default_conclusion(claims),
+            "details": dict(details or {}),
+            "parameters": dict(parameters or {}),
+            "written": now(),
+            "provenance": provenance(),
+        }
+    )
+    if path:
+        write_json(path, record)
+    return record
+
+
+def default_conclusion(claims: Sequence[Mapping]) -> str:
+    """One sentence from the claims: which hold, which do not.
+
+    Example:
+    >>> default_conclusion([C.check("a", True), C.check("b", False)])
+    'Holds: a. Does not hold: b.'
+    """
+    if not claims:
+        return "This run states no claims."
+    held = [c["claim"] for c in claims if c.get("holds")]
+    failed = [c["claim"] for c in claims if not c.get("holds")]
+    parts = []
+    if held:
+        parts.append("Holds: " + "; ".join(held) + ".")
+    if failed:
+        parts.append("Does not hold: " + "; ".join(failed) + ".")
+    return " ".join(parts)
+
+
+def read_record(path: str | Path) -> dict | None:
+    """A metrics JSON read back; ``None`` if absent, ``{"status": "unreadable", ...}`` if it cannot be parsed."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        rec = json.loads(path.read_text())
+        if not isinstance(rec, dict):
+            raise ValueError("not a JSON object")
+    except (OSError, ValueError) as err:
+        return {"status": "unreadable", "error": f"{path.name}: {err}"}
+    return rec

@@ -1,0 +1,247 @@
+"""The report runner: claims and statuses, atomic results, interrupts, parameter files, sweeps, escaping."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import nbformat
+import pytest
+
+from aeutils import reports as R
+from aeutils.cli import main
+
+
+def _notebook(folder, name, body, smoke=None):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('n = 3  # a number\nlabel = "x"  # a string\nmetrics_path = ""  # output')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# test\n\n## Part one"), params, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["aeutils"] = {
+        "title": name.upper() + " study",
+        "question": "Does n beat 2?",
+        "smoke": smoke or {"n": 1},
+        "full": {"n": 9},
+        "key_params": ["n"],
+    }
+    nbformat.write(nb, str(folder / f"{name}.ipynb"))
+
+
+GOOD = (
+    "from aeutils.reports import write_metrics\n"
+    "from aeutils import claims\n"
+    "import sys\n"
+    "print('WARNING: All log messages before absl::InitializeLog() is called', file=sys.stderr)\n"
+    "write_metrics(metrics_path, experiment='good', data_source='made up in the test', "
+    "headline={'twice_n': 2 * n}, parameters={'n': n, 'label': label}, "
+    "claims=[claims.beats('n beats 2', n, 2, unit='units'), claims.check('label is set', bool(label), ours=label)])\n"
+    "print('done', n)"
+)
+
+
+@pytest.fixture()
+def nbdir(tmp_path):
+    d = tmp_path / "nbs"
+    d.mkdir()
+    _notebook(d, "good", GOOD)
+    _notebook(d, "bad", "raise RuntimeError('boom ' + label)")
+    return d
+
+
+def test_parameters_read_and_validated(nbdir):
+    params = R.notebook_parameters("good", nbdir)
+    assert params["n"]["default"] == 3 and params["n"]["type"] is int
+    assert R.validate_parameters("good", {"n": "5", "label": "y"}, nbdir) == {"n": 5, "label": "y"}
+    with pytest.raises(R.ParameterError, match="valid parameters: label, metrics_path, n"):
+        R.validate_parameters("good", {"nn": 1}, nbdir)
+    with pytest.raises(R.ParameterError, match="expects int"):
+        R.validate_parameters("good", {"n": "three"}, nbdir)
+    with pytest.raises(R.ParameterError, match="expects int"):
+        R.validate_parameters("good", {"n": 2.5}, nbdir)
+    with pytest.raises(R.ParameterError, match="unknown notebook"):
+        R.notebook_parameters("nope", nbdir)
+    assert R.profile_parameters("good", "full", nbdir) == {"n": 9}
+    with pytest.raises(R.ParameterError, match="unknown profile"):
+        R.profile_parameters("good", "huge", nbdir)
+
+
+def test_claims_decide_the_status_and_a_failure_keeps_going(nbdir, tmp_path):
+    out = tmp_path / "out"
+    records = R.run(None, {"label": "z"}, smoke=True, out_dir=out, notebook_dir=nbdir, log=lambda *_: None)
+    by = {r["experiment"]: r for r in records}
+    assert by["good"]["status"] == "claims not met"  # smoke n=1 does not beat 2
+    assert by["bad"]["status"] == "failed" and "boom z" in by["bad"]["error"]
+    good = json.loads((out / "good.metrics.json").read_text())
+    assert good["headline"] == {"twice_n": 2}
+    assert [c["holds"] for c in good["claims"]] == [False, True]
+    assert good["claims"][0]["ours"] == 1 and good["claims"][0]["baseline"] == 2
+    assert good["overrides"] == {"n": 1, "label": "z"}
+    assert set(good["provenance"]) >= {
+        "aeutils",
+        "git_commit",
+        "git_dirty",
+        "python",
+        "tensorflow",
+        "keras",
+        "numpy",
+        "machine",
+        "started",
+        "finished",
+    }
+    # the failed notebook has no result yet: its partial notebook and last-run record are kept
+    assert not (out / "bad.metrics.json").exists()
+    assert json.loads((out / "bad.last-run.json").read_text())["status"] == "failed"
+    assert (out / "bad.partial.ipynb").exists() and (out / "bad.partial.html").exists()
+    page = (out / "good.html").read_text()
+    assert "<title>GOOD study</title>" in page
+    assert "done 1" in page and "write_metrics(" not in page  # outputs shown, inputs hidden
+    assert "✗" in page and "n beats 2" in page and "Does n beat 2?" in page and "Conclusion" in page
+    assert "All log messages before absl" not in page
+    index = (out / "index.html").read_text()
+    assert "GOOD study" in index and "failed" in index and "boom z" in index and "made up in the test" in index
+    assert "✓ 1 of 2 claims" in index
+    assert R.exit_code(records) == 1
+    good_only = R.run(["good"], {"n": 5}, out_dir=out, notebook_dir=nbdir, log=lambda *_: None)
+    assert good_only[0]["status"] == "ok" and R.exit_code(good_only, strict=True) == 0
+
+
+def test_a_failed_rerun_keeps_the_previous_result(nbdir, tmp_path):
+    out = tmp_path / "out"
+    R.run(["good"], {"n": 5}, out_dir=out, notebook_dir=nbdir, log=lambda *_: None)
+    before = (out / "good.metrics.json").read_text()
+    rec = R.run(["good"], {"label": ""}, out_dir=out, notebook_dir=nbdir, log=lambda *_: None)[0]
+    assert rec["status"] == "claims not met"  # ran through: it replaces the result
+    (nbdir / "good.ipynb").write_text((nbdir / "good.ipynb").read_text().replace("print('done', n)", "1/0"))
+    R.run(["good"], {"n": 5}, out_dir=out, notebook_dir=nbdir, log=lambda *_: None)
+    after = json.loads((out / "good.metrics.json").read_text())
+    assert after["status"] == "claims not met" and after["parameters"]["label"] == ""  # still the earlier result
+    assert json.loads((out / "good.last-run.json").read_text())["status"] == "failed"
+    assert "the result shown is the previous one" in (out / "index.html").read_text()
+    assert before != (out / "good.metrics.json").read_text()
+
+
+def test_unreadable_metrics_show_in_the_index(nbdir, tmp_path):
+    out = tmp_path / "out"
+    R.run(["good"], {"n": 5}, out_dir=out, notebook_dir=nbdir, log=lambda *_: None)
+    (out / "bad.metrics.json").write_text('{"status": "ok", "claims": [')  # truncated
+    index = R.build_index(out, nbdir).read_text()
+    assert "unreadable" in index and "GOOD study" in index and "✓ 2 of 2 claims" in index
+
+
+def test_timeout_marks_the_notebook_failed(nbdir, tmp_path):
+    _notebook(nbdir, "slow", "import time\ntime.sleep(60)")
+    rec = R.run_notebook("slow", out_dir=tmp_path, notebook_dir=nbdir, timeout=8)
+    assert rec["status"] == "failed" and "timed out after 8 s" in rec["error"]
+
+
+def test_sigterm_marks_interrupted_and_rebuilds_the_index(nbdir, tmp_path):
+    out = tmp_path / "out"
+    R.run(["good"], {"n": 5}, out_dir=out, notebook_dir=nbdir, log=lambda *_: None)
+    (nbdir / "good.ipynb").write_text(
+        (nbdir / "good.ipynb").read_text().replace("print('done', n)", "import time; time.sleep(120)")
+    )
+    index_before = (out / "index.html").stat().st_mtime
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aeutils",
+            "report",
+            "good",
+            "-p",
+            "n",
+            "5",
+            "--out",
+            str(out),
+            "--notebooks",
+            str(nbdir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    scratch = out / ".good.running" / "good.ipynb"  # papermill writes it as the cells run
+    for _ in range(240):
+        if scratch.exists() and "time.sleep(120)" in scratch.read_text():
+            break
+        time.sleep(0.25)
+    time.sleep(4)  # inside the sleeping cell by now
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert json.loads((out / "good.last-run.json").read_text())["status"] == "interrupted"
+    assert json.loads((out / "good.metrics.json").read_text())["status"] == "ok"  # the earlier result is kept
+    assert (out / "index.html").stat().st_mtime > index_before
+    assert "interrupted" in (out / "index.html").read_text()
+
+
+def test_parameter_file_and_unknown_keys(nbdir, tmp_path):
+    good = tmp_path / "p.yaml"
+    good.write_text("n: 7\nlabel: from-file\n")
+    out = tmp_path / "out"
+    assert main(["report", "good", "-f", str(good), "--out", str(out), "--notebooks", str(nbdir)]) == 0
+    assert json.loads((out / "good.metrics.json").read_text())["parameters"] == {"n": 7, "label": "from-file"}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("n: 7\nepochs: 3\n")
+    assert main(["report", "good", "-f", str(bad), "--out", str(tmp_path / "o2"), "--notebooks", str(nbdir)]) == 2
+    assert not (tmp_path / "o2").exists()
+    assert main(["report", "good", "--strict", "-p", "n", "1", "--out", str(out), "--notebooks", str(nbdir)]) == 1
+
+
+def test_sweep_runs_each_value_and_the_index_compares_them(nbdir, tmp_path):
+    out = tmp_path / "out"
+    assert main(["report", "good", "--sweep", "n", "1,5", "--out", str(out), "--notebooks", str(nbdir)]) == 0
+    for v in ("1", "5"):
+        rec = json.loads((out / f"good@n={v}.metrics.json").read_text())
+        assert rec["sweep"] == {"key": "n", "value": v} and rec["parameters"]["n"] == int(v)
+    index = (out / "index.html").read_text()
+    assert "Sweep: good, n" in index and "good@n=5.html" in index
+
+
+def test_index_escapes_values(nbdir, tmp_path):
+    out = tmp_path / "out"
+    R.run(["good"], {"label": "<script>alert(1)</script>"}, out_dir=out, notebook_dir=nbdir, log=lambda *_: None)
+    index = (out / "index.html").read_text()
+    assert "<script>alert(1)</script>" not in index and "&lt;script&gt;" in index
+
+
+def test_cli_refuses_unknown_parameter_before_running(tmp_path, capsys):
+    code = main(["report", "cae_architectures", "-p", "epoch", "3", "--out", str(tmp_path)])
+    assert code == 2
+    assert "unknown parameter 'epoch'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+    assert main(["report", "no_such_notebook", "--out", str(tmp_path)]) == 2
+
+
+def test_write_metrics_handles_numpy_and_inf(tmp_path):
+    import numpy as np
+
+    rec = R.write_metrics(
+        tmp_path / "m.json",
+        experiment="e",
+        data_source="d",
+        headline={"a": np.float32(1.5), "b": float("inf")},
+        details={"x": np.arange(2)},
+    )
+    assert json.loads((tmp_path / "m.json").read_text())["headline"] == {"a": 1.5, "b": "inf"}
+    assert rec["details"]["x"] == [0, 1] and rec["status"] == "claims not met"  # no claims: not "ok"
+
+
+def test_strip_tf_logs_keeps_real_stderr():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "stream",
+            name="stderr",
+            text="WARNING: All log messages before absl::InitializeLog() is called\n"
+            "I0000 00:00:1795305529.620824     865 port.cc:153] oneDNN custom operations are on.\n"
+            "UserWarning: a real warning\n",
+        ),
+        nbformat.v4.new_output("stream", name="stderr", text="E0000 00:00:17953 util.cc:131] oneDNN\n"),
+    ]
+    nb.cells = [cell]
+    R.strip_tf_logs(nb)
+    assert [o["text"] for o in nb.cells[0].outputs] == ["UserWarning: a real warning\n"]
