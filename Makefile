@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: install report smoke test test-all lint lab clean-reports
+.PHONY: install report smoke test lint lab clean-reports
 
 install: $(VENV)/.installed
 
@@ -20,17 +20,14 @@ report: install           ## every notebook on its embedded default, rendered to
 smoke: install            ## every notebook on its tiny settings
 	$(PY) -m aeutils report --smoke
 
-test: install             ## the test suite (slow full runs left out)
+test: install             ## the test suite (full-size runs are benchmarks and profiles, not tests)
 	$(PY) -m pytest -q
-
-test-all: install         ## including tests marked slow
-	$(PY) -m pytest -q -m ""
 
 lint: install           ## ruff (lint)
 	$(PY) -m ruff check aeutils tests benchmarks
 
 lab: install
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 clean-reports:
 	find reports -mindepth 1 ! -name README.md -delete

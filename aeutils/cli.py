@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from aeutils import __version__
+
 
 def _report(args) -> int:
     from aeutils import reports
@@ -48,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``aeutils`` argument parser with its sub-commands."""
     from aeutils import reports
 
-    parser = argparse.ArgumentParser(prog="python -m aeutils", description=__doc__)
+    parser = argparse.ArgumentParser(prog="aeutils", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"aeutils {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser(
         "report",
