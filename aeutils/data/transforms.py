@@ -1,0 +1,205 @@
+"""Pixel transforms of image arrays: value ranges, grayscale, resize, crops, harmonising, mixing, low light.
+
+:func:`to_unit_range`, :func:`scale` / :func:`unscale` (value ranges),
+:func:`to_grayscale`, :func:`resize` (``tf.image``), :func:`center_crop_square`,
+:func:`harmonise` (one size, channel count and range for two sets),
+:func:`mix` (pixel-wise weighted mean) and :func:`simulate_low_light`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from aeutils.data.imageset import DataError, as_hw, as_nhwc
+
+
+def to_unit_range(x: np.ndarray) -> np.ndarray:
+    """Convert uint8 (0..255) or float images to float32 in [0, 1].
+
+    Floats already in [0, 1] pass unchanged; floats in [-1, 1] are mapped;
+    anything else raises.
+
+    Raises:
+        DataError: float values outside [-1, 1] that are not 0..255 integers.
+    """
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / 255.0
+    if x.dtype == bool:
+        return x.astype(np.float32)
+    x = x.astype(np.float32)
+    lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
+    if lo >= 0.0 and hi <= 1.0:
+        return x
+    if lo >= -1.0 and hi <= 1.0:
+        return (x + 1.0) / 2.0
+    if lo >= 0.0 and hi <= 255.0:
+        return x / 255.0
+    raise DataError(f"cannot tell the value range of images spanning [{lo}, {hi}]")
+
+
+def scale(x: np.ndarray, value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+    """Map [0, 1] images linearly to ``value_range``, e.g. ``(-1, 1)``.
+
+    Example:
+    >>> scale(np.array([0.0, 0.5, 1.0]), (-1, 1)).tolist()
+    [-1.0, 0.0, 1.0]
+    """
+    lo, hi = value_range
+    return (np.asarray(x, dtype=np.float32) * (hi - lo) + lo).astype(np.float32)
+
+
+def unscale(x: np.ndarray, value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+    """Inverse of :func:`scale`: map ``value_range`` back to [0, 1]."""
+    lo, hi = value_range
+    return ((np.asarray(x, dtype=np.float32) - lo) / (hi - lo)).astype(np.float32)
+
+
+def to_grayscale(x: np.ndarray) -> np.ndarray:
+    """RGB ``(..., 3)`` → luma ``(..., 1)`` with ITU-R 601 weights (as ``tf.image.rgb_to_grayscale``)."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape[-1] == 1:
+        return x
+    if x.shape[-1] != 3:
+        raise DataError(f"expected 1 or 3 channels, got shape {x.shape}")
+    return (x @ np.array([0.2989, 0.5870, 0.1140], dtype=np.float32))[..., None]
+
+
+def resize(x: np.ndarray, size, *, method: str = "area", batch: int = 256) -> np.ndarray:
+    """Resize ``(N, H, W, C)`` images to ``size`` with ``tf.image.resize``.
+
+    ``area`` averages when shrinking (no aliasing); for enlarging, bilinear is
+    used whatever ``method`` says for area. Runs in batches to bound memory.
+    """
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 4:
+        raise DataError(f"resize expects (N, H, W, C), got {x.shape}")
+    h, w = as_hw(size)
+    if method == "area" and (h > x.shape[1] or w > x.shape[2]):
+        method = "bilinear"
+    out = [
+        tf.image.resize(x[i : i + batch], (h, w), method=method, antialias=method != "area").numpy()
+        for i in range(0, len(x), batch)
+    ]
+    return np.clip(np.concatenate(out), 0.0, 1.0) if out else np.zeros((0, h, w, x.shape[-1]), np.float32)
+
+
+def center_crop_square(img: np.ndarray) -> np.ndarray:
+    """Crop the largest centred square from an ``(H, W, ...)`` image."""
+    h, w = img.shape[:2]
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
+    return img[top : top + s, left : left + s]
+
+
+def harmonise(images, *, size: int | tuple[int, int] = 32, channels: int = 3) -> np.ndarray:
+    """Bring images to one size, channel count and value range ([0, 1] float32).
+
+    Gray images get their one channel repeated to 3 (as ``Grayscale(3)`` or a
+    channel repeat would do); colour images asked for 1 channel become luma.
+    Images are resized (bilinear up, area down) when their size differs.
+
+    Args:
+        images: ``(N, H, W)`` or ``(N, H, W, C)``, uint8 or float (see :func:`to_unit_range`).
+        size: output side (int) or ``(H, W)``.
+        channels: 1 or 3.
+
+    Returns:
+        float32 ``(N, *size, channels)`` in [0, 1].
+
+    Raises:
+        DataError: a channel count other than 1 or 3, or images of the wrong rank.
+
+    Example:
+    >>> harmonise(np.zeros((2, 28, 28), np.uint8), size=32).shape
+    (2, 32, 32, 3)
+    """
+    if channels not in (1, 3):
+        raise DataError(f"channels must be 1 or 3, got {channels}")
+    x = to_unit_range(as_nhwc(images, "harmonise"))
+    if x.shape[-1] != channels:
+        x = np.repeat(x, 3, axis=-1) if channels == 3 else to_grayscale(x)
+    if x.shape[1:3] != as_hw(size):
+        x = resize(x, size)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def mix(first, second, *, weight: float = 0.5) -> np.ndarray:
+    """Pixel-wise weighted mean ``weight * first + (1 - weight) * second`` of two [0, 1] image arrays.
+
+    Raises:
+        DataError: shapes differ, values outside [0, 1], or ``weight`` outside [0, 1].
+
+    Example:
+    >>> mix(np.zeros((1, 2, 2, 1)), np.ones((1, 2, 2, 1))).ravel().tolist()
+    [0.5, 0.5, 0.5, 0.5]
+    """
+    a = np.asarray(first, dtype=np.float32)
+    b = np.asarray(second, dtype=np.float32)
+    if a.shape != b.shape:
+        raise DataError(f"cannot mix images of shapes {a.shape} and {b.shape}; harmonise them first")
+    if not 0.0 <= weight <= 1.0:
+        raise DataError(f"weight must be in [0, 1], got {weight}")
+    for name, x in (("first", a), ("second", b)):
+        if x.size and (x.min() < 0.0 or x.max() > 1.0):
+            raise DataError(f"{name} images span [{x.min():.3g}, {x.max():.3g}]; mix expects [0, 1]")
+    return (weight * a + (1.0 - weight) * b).astype(np.float32)
+
+
+def simulate_low_light(
+    images,
+    *,
+    exposure: float = 0.15,
+    gamma: float = 2.2,
+    photons: float | None = 400.0,
+    read_noise: float = 0.01,
+    seed: int = 0,
+) -> np.ndarray:
+    """Render [0, 1] images as a simple camera would record them with less light.
+
+    The pixel values are taken as gamma-encoded (sRGB-like). They are decoded to
+    linear light (``x ** gamma``), scaled by ``exposure`` (the fraction of light
+    that still reaches the sensor), turned into photon counts with shot noise
+    (Poisson, ``photons`` electrons at full white and full exposure), given
+    Gaussian read noise (``read_noise``, a fraction of full scale), clipped,
+    re-encoded (``** (1 / gamma)``) and quantised to 8 bits. The output is
+    *simulated*: say so wherever it is shown.
+
+    Args:
+        images: ``(N, H, W, C)`` floats in [0, 1].
+        exposure: light fraction in (0, 1]; 0.15 is about 2.7 stops darker.
+        gamma: encoding gamma of the input (2.2 for sRGB-like photos).
+        photons: electrons collected at full white; ``None`` for no shot noise.
+        read_noise: standard deviation of the sensor's read noise (>= 0).
+        seed: seed of the noise.
+
+    Returns:
+        float32 ``(N, H, W, C)`` in [0, 1].
+
+    Raises:
+        DataError: values outside [0, 1] or parameters out of range.
+
+    Example:
+    >>> x = np.full((1, 4, 4, 1), 0.8, np.float32)
+    >>> y = simulate_low_light(x, exposure=0.25, photons=None, read_noise=0.0)
+    >>> round(float(y.mean()), 2)  # 0.8 * 0.25 ** (1 / 2.2)
+    0.43
+    """
+    x = np.asarray(images, dtype=np.float32)
+    if x.size and (x.min() < 0.0 or x.max() > 1.0):
+        raise DataError(f"simulate_low_light expects values in [0, 1], got [{x.min()}, {x.max()}]")
+    if not 0.0 < exposure <= 1.0:
+        raise DataError(f"exposure must be in (0, 1], got {exposure}")
+    if gamma <= 0 or read_noise < 0 or (photons is not None and photons <= 0):
+        raise DataError(
+            f"need gamma > 0, read_noise >= 0 and photons > 0 (or None); got {gamma}, {read_noise}, {photons}"
+        )
+    rng = np.random.default_rng(seed)
+    linear = x.astype(np.float64) ** gamma * exposure
+    if photons is not None:
+        linear = rng.poisson(linear * photons) / photons
+    if read_noise > 0:
+        linear = linear + rng.normal(0.0, read_noise, size=linear.shape)
+    out = np.clip(linear, 0.0, 1.0) ** (1.0 / gamma)
+    return (np.round(out * 255.0) / 255.0).astype(np.float32)
