@@ -12,13 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import keras
 import numpy as np
+
+from aeutils.models import VAE, decoder_of, encoder_of
 
 
 def _is_vae(model) -> bool:
-    from aeutils.models import VAE
-
     return isinstance(model, VAE)
 
 
@@ -38,24 +37,6 @@ def _check_unit_range(x: np.ndarray) -> None:
         )
 
 
-def _encoder_of(model) -> keras.Model:
-    if _is_vae(model):
-        return model.encoder
-    try:
-        return model.get_layer("encoder")
-    except ValueError:
-        return model
-
-
-def _decoder_of(model) -> keras.Model:
-    if _is_vae(model):
-        return model.decoder
-    try:
-        return model.get_layer("decoder")
-    except ValueError:
-        return model
-
-
 def encode(model, x, *, batch_size: int = 256) -> np.ndarray:
     """Encode images to latent codes: the posterior means for a VAE.
 
@@ -72,7 +53,7 @@ def encode(model, x, *, batch_size: int = 256) -> np.ndarray:
     Raises:
         ValueError: images of the wrong shape.
     """
-    encoder = _encoder_of(model)
+    encoder = encoder_of(model)
     x = _check_images(x, encoder.input_shape)
     return _batched(encoder, x, batch_size, first_output=True)
 
@@ -83,7 +64,7 @@ def decode(model, z, *, batch_size: int = 256) -> np.ndarray:
     Raises:
         ValueError: codes of the wrong size.
     """
-    decoder = _decoder_of(model)
+    decoder = decoder_of(model)
     z = np.asarray(z, dtype=np.float32)
     want = tuple(decoder.input_shape[1:])
     if z.shape[1:] != want:
@@ -408,7 +389,7 @@ def latent_grid(
     Raises:
         ValueError: a latent of fewer than two dimensions, or bad ``dims``/``center``.
     """
-    decoder = _decoder_of(model)
+    decoder = decoder_of(model)
     shape = tuple(decoder.input_shape[1:])
     if len(shape) != 1 or shape[0] < 2:
         raise ValueError(f"a latent grid needs a flat code of at least 2 dimensions, got {shape}")

@@ -1,4 +1,4 @@
-"""One fit helper for every experiment: seeds, data pipeline, callbacks, history, strategy."""
+"""One fit helper for every experiment: seeds, tf.data, callbacks (best weights, per-batch values), history."""
 
 from __future__ import annotations
 
@@ -51,6 +51,37 @@ class RestoreBest(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
+
+
+class BatchValues(keras.callbacks.Callback):
+    """Record chosen training logs per batch (Keras logs running means; this recovers each batch's value).
+
+    After ``fit``, ``callback.values[key]`` lists one value per training batch
+    over all epochs (e.g. the contractive ``penalty``, batch by batch).
+
+    Args:
+        keys: log names to record.
+    """
+
+    def __init__(self, keys=("penalty",)):
+        super().__init__()
+        self.keys = tuple(keys)
+        self.values = {k: [] for k in self.keys}
+        self._prev = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._prev = {}
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        n = batch + 1
+        for k in self.keys:
+            if k not in logs:
+                continue
+            mean = float(logs[k])
+            # Running mean over equal-weight updates: value_n = n*m_n - (n-1)*m_{n-1}.
+            self.values[k].append(n * mean - (n - 1) * self._prev.get(k, 0.0))
+            self._prev[k] = mean
 
 
 def set_seed(seed: int) -> None:

@@ -1,3 +1,7 @@
+"""Named architectures: the CIFAR-10 study's parameter and latent counts, ours-256 as PCA, save/load, build by name."""
+
+import dataclasses
+
 import keras
 import numpy as np
 import pytest
@@ -30,59 +34,6 @@ def test_published_16_24_32_has_valid_first_conv_and_zero_padding():
     assert enc.get_layer("encoder_s0_zeropad") is not None
 
 
-def test_latent_formula_cases():
-    assert Mo.conv_output_size(32, 5, 0, 1) == 28
-    # the source's 5x5 row: formula once on the 8x8 latent with P=1
-    assert Mo.latent_size(8, [(5, 1, 1)], 32) == 1152
-    assert Mo.latent_size(32, [(3, 0, 1), (2, 0, 2), (2, 0, 2)], 32) == 7 * 7 * 32
-
-
-def test_strided_encoder_transpose_decoder_like_mixed_source():
-    enc = Mo.build_encoder(
-        input_shape=(32, 32, 3), filters=(16, 32, 64), kernel_size=4, downsample="stride", activation="leaky_relu:0.01"
-    )
-    dec = Mo.build_decoder(
-        latent_shape=enc.output_shape[1:],
-        filters=(32, 16),
-        kernel_size=4,
-        upsample="transpose",
-        upsamplings=3,
-        activation="leaky_relu:0.01",
-        output_activation=None,
-    )
-    ae = Mo.build_autoencoder(enc, dec)
-    assert ae.count_params() == 83619
-    assert Mo.check_latent_size(enc)["match"]
-    assert ae.output_shape == (None, 32, 32, 3)
-
-
-def test_dense_bottleneck_and_decoder_from_flat_code():
-    enc = Mo.build_encoder(input_shape=(16, 16, 1), filters=(4, 8), latent_dim=3)
-    assert enc.output_shape == (None, 3)
-    assert Mo.check_latent_size(enc) == {"formula": None, "model": 3, "match": None}
-    dec = Mo.build_decoder(latent_shape=(3,), dense_shape=(8, 8, 8), filters=(4,), output_channels=1)
-    assert dec.output_shape == (None, 16, 16, 1)
-
-
-def test_layer_names_are_predictable():
-    enc = Mo.build_encoder(input_shape=(16, 16, 1), filters=(4, 8), convs_per_stage=2, name="enc")
-    names = [layer.name for layer in enc.layers]
-    assert "enc_s0_conv1" in names and "enc_s0_pool" in names and "enc_s1_conv1" in names
-
-
-@pytest.mark.parametrize(
-    "kwargs",
-    [
-        {"downsample": "avgpool"},
-        {"downsamples": 5},
-        {"convs_per_stage": (1,)},
-    ],
-)
-def test_bad_builder_arguments(kwargs):
-    with pytest.raises(ValueError):
-        Mo.build_encoder(input_shape=(16, 16, 1), filters=(4, 8), **kwargs)
-
-
 def test_unknown_architecture_lists_known():
     with pytest.raises(KeyError, match="classic"):
         Mo.build_cae("nope")
@@ -108,3 +59,25 @@ def test_saved_model_round_trip(tmp_path):
     loaded = keras.saving.load_model(path, safe_mode=True)
     x = np.random.default_rng(0).random((2, 16, 16, 3)).astype(np.float32)
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_source_figures_are_kept_apart_but_still_readable_from_the_spec():
+    figures = Mo.CAE_SOURCE_FIGURES
+    assert "source_mse" not in {f.name for f in dataclasses.fields(Mo.CAESpec)}
+    assert set(figures) < set(Mo.CAE_ARCHITECTURES)
+    for name, spec in Mo.CAE_ARCHITECTURES.items():
+        assert spec.name == name
+        assert spec.source_mse == figures.get(name, {}).get("source_mse")
+        assert spec.source_latent == figures.get(name, {}).get("source_latent")
+    assert Mo.CAE_ARCHITECTURES["32-48-64-double"].source_mse == 0.006165
+    assert Mo.CAE_ARCHITECTURES["ours-256"].source_mse is None
+
+
+def test_build_preset_knows_every_named_architecture():
+    assert Mo.build_preset("mixed-cae").count_params() == Mo.MIXED_CAE_PARAMS
+    assert Mo.build_preset("4-6-8").count_params() == Mo.build_cae("4-6-8").count_params()
+    vae = Mo.build_preset("vae-mnist-keras-io", seed=0)
+    assert isinstance(vae, Mo.VAE) and vae.encoder.input_shape == (None, 28, 28, 1)
+    assert set(Mo.PRESET_NAMES) >= {*Mo.CAE_ARCHITECTURES, "mixed-cae", "vae-mnist-ours"}
+    with pytest.raises(KeyError, match="vae-mnist-ours"):
+        Mo.build_preset("vae-mnist-nope")

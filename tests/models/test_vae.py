@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from aeutils import models
-from aeutils.layers import Sampling
+from aeutils.models import Sampling
 from aeutils.train import fit
 
 
