@@ -12,7 +12,8 @@ D.load("embedded:mnist5000")``); every name lives in one module:
   any size, centre-cropped square), :func:`read_image_files`, :func:`resolve_path`;
 * :mod:`~aeutils.data.embedded` — the offline sets pip packages ship, in one
   registry :data:`EMBEDDED` (:func:`load_embedded`, :func:`register_embedded`,
-  :func:`embedded_photos`);
+  :func:`embedded_photos`), among them the stereo motorcycle tiles as photographed
+  and in simulated low light (:func:`motorcycle_light_pair`, :func:`tile_image`);
 * :mod:`~aeutils.data.transforms` — value ranges (:func:`to_unit_range`,
   :func:`scale`, :func:`unscale`), :func:`to_grayscale`, :func:`resize`,
   :func:`center_crop_square`, :func:`harmonise`, :func:`mix`,
@@ -25,7 +26,7 @@ D.load("embedded:mnist5000")``); every name lives in one module:
 * :mod:`~aeutils.data.pipelines` — ``tf.data``: :func:`make_dataset`,
   :func:`folder_dataset`, :func:`random_crop_dataset`;
 * :mod:`~aeutils.data.study_inputs` — study-only inputs (the mixed study's
-  pairing, the comparison's motorcycle light pair), re-exported here until they
+  pairing), re-exported here until they
   move to their studies.
 
 ``tf.image`` and ``tf.data`` make the data layer TensorFlow-only.
@@ -33,11 +34,14 @@ D.load("embedded:mnist5000")``); every name lives in one module:
 
 from aeutils.data.embedded import (
     EMBEDDED,
+    LOW_LIGHT_DEFAULTS,
     SKIMAGE_COLOUR_PHOTOS,
     SKLEARN_COLOUR_PHOTOS,
     embedded_photos,
     load_embedded,
+    motorcycle_light_pair,
     register_embedded,
+    tile_image,
 )
 from aeutils.data.imageset import DataError, ImageSet, as_hw, as_nhwc, image_names
 from aeutils.data.patches import check_crop_input, extract_patches, random_crops, stitch_patches
@@ -65,14 +69,11 @@ from aeutils.data.splits import (
 
 # Study-only names, re-exported until the lead moves them into aeutils/studies at merge.
 from aeutils.data.study_inputs import (
-    LOW_LIGHT_DEFAULTS,
     PAIRINGS,
     MixedSet,
     mix_sets,
     mixed_train_test,
-    motorcycle_light_pair,
     pair_indices,
-    tile_image,
 )
 from aeutils.data.transforms import (
     center_crop_square,

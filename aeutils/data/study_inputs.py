@@ -3,14 +3,9 @@
 * the mixed MNIST/CIFAR study's pairing protocol — :data:`PAIRINGS`,
   :func:`pair_indices`, :class:`MixedSet`, :func:`mix_sets`,
   :func:`mixed_train_test` → ``aeutils/studies/mixed_mnist_cifar.py``;
-* the dataset comparison's default pair — :func:`tile_image`,
-  :data:`LOW_LIGHT_DEFAULTS`, :func:`motorcycle_light_pair` and the two
-  embedded sets it registers (``embedded:motorcycle_tiles``,
-  ``embedded:motorcycle_tiles_lowlight_sim``) → ``aeutils/studies/dataset_comparison.py``.
 
 ``aeutils.data`` re-exports these names until then, so ``D.mixed_train_test``
-etc. keep working (that re-export is the only import of this module); importing it registers
-the two embedded sets.
+etc. keep working (that re-export is the only import of this module).
 """
 
 from __future__ import annotations
@@ -19,10 +14,9 @@ import dataclasses
 
 import numpy as np
 
-from aeutils.data.embedded import register_embedded
 from aeutils.data.imageset import DataError, ImageSet
 from aeutils.data.splits import holdout_indices
-from aeutils.data.transforms import harmonise, mix, simulate_low_light
+from aeutils.data.transforms import harmonise, mix
 
 PAIRINGS = ("index", "shuffle")
 
@@ -178,100 +172,3 @@ def mixed_train_test(
         },
     }
     return train, test, info
-
-
-# ---------------------------------------------------------------------------
-# Square photo sets at any size, and random crops (VAE on custom folders)
-# ---------------------------------------------------------------------------
-
-
-def tile_image(img: np.ndarray, tile: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cut one ``(H, W, C)`` image into non-overlapping ``tile`` x ``tile`` squares (edges dropped).
-
-    Returns:
-        ``(tiles, corners)``: ``(M, tile, tile, C)`` and ``(M, 2)`` rows of ``(top, left)``.
-
-    Raises:
-        DataError: an image smaller than one tile.
-
-    Example:
-    >>> t, c = tile_image(np.zeros((10, 21, 3)), 5)
-    >>> t.shape, c[-1].tolist()
-    ((8, 5, 5, 3), [5, 15])
-    """
-    img = np.asarray(img)
-    h, w = img.shape[:2]
-    if tile <= 0 or h < tile or w < tile:
-        raise DataError(f"cannot cut a {h}x{w} image into {tile}px tiles")
-    corners = np.array([(t, l) for t in range(0, h - tile + 1, tile) for l in range(0, w - tile + 1, tile)])
-    return np.stack([img[t : t + tile, l : l + tile] for t, l in corners]), corners
-
-
-#: Settings of the simulated "light off" set: about 2.7 stops less light, a
-#: small sensor's shot noise (400 e- at white) and read noise of 1% full scale.
-LOW_LIGHT_DEFAULTS = {"exposure": 0.15, "gamma": 2.2, "photons": 400.0, "read_noise": 0.01}
-
-
-def motorcycle_light_pair(
-    *, tile: int = 48, seed: int = 0, low_light: dict | None = None
-) -> tuple[ImageSet, ImageSet]:
-    """Two disjoint tile sets of scikit-image's stereo motorcycle photos; the second in simulated low light.
-
-    The stereo pair (one garage scene seen by a left and a right camera) is cut
-    into non-overlapping tiles; the tiles are dealt at random (``seed``) into
-    two halves. The first half is kept as photographed ("light on"); the second
-    is rendered by :func:`simulate_low_light` ("light off" — simulated, not
-    photographed). Labels are the viewpoint: 0 = left camera, 1 = right camera.
-
-    Args:
-        tile: tile side in pixels (48 gives 150 tiles per view).
-        seed: seed of the dealing and of the sensor noise.
-        low_light: overrides of :data:`LOW_LIGHT_DEFAULTS`.
-
-    Returns:
-        ``(light_on, light_off_simulated)`` image sets.
-    """
-    import skimage.data as skd  # optional, heavy: imported when called, as in embedded.py
-
-    left, right, _ = skd.stereo_motorcycle()
-    tiles, views, corners = [], [], []
-    for v, img in enumerate((left, right)):
-        t, c = tile_image(np.asarray(img[..., :3], dtype=np.float32) / 255.0, tile)
-        tiles.append(t)
-        views.append(np.full(len(t), v))
-        corners.append(c)
-    tiles, views = np.concatenate(tiles), np.concatenate(views)
-    order = np.random.default_rng(seed).permutation(len(tiles))
-    first, second = np.sort(order[: len(order) // 2]), np.sort(order[len(order) // 2 :])
-    settings = {**LOW_LIGHT_DEFAULTS, **(low_light or {})}
-    dark = simulate_low_light(tiles[second], seed=seed, **settings)
-    base = f"{tile}px tiles of scikit-image's stereo_motorcycle photos (left and right camera)"
-    on = ImageSet(
-        images=tiles[first].astype(np.float32),
-        labels=views[first].astype(np.int64),
-        name="embedded:motorcycle_tiles",
-        source=f"{len(first)} real {base}, as photographed",
-        label_names=["left", "right"],
-    )
-    off = ImageSet(
-        images=dark,
-        labels=views[second].astype(np.int64),
-        name="embedded:motorcycle_tiles_lowlight_sim",
-        source=f"{len(second)} other {base}, rendered in SIMULATED low light "
-        f"(exposure {settings['exposure']}, gamma {settings['gamma']}, {settings['photons']} e- shot "
-        f"noise, read noise {settings['read_noise']})",
-        label_names=["left", "right"],
-    )
-    return on, off
-
-
-def _motorcycle_tiles() -> ImageSet:
-    return motorcycle_light_pair()[0]
-
-
-def _motorcycle_tiles_lowlight_sim() -> ImageSet:
-    return motorcycle_light_pair()[1]
-
-
-register_embedded("motorcycle_tiles", _motorcycle_tiles)
-register_embedded("motorcycle_tiles_lowlight_sim", _motorcycle_tiles_lowlight_sim)

@@ -21,7 +21,7 @@ def test_embedded_sets_are_real_and_in_range():
 
 def test_registry_holds_every_embedded_set_once():
     assert {"mnist5000", "digits8x8", "faces", "photos", "photo_patches"} <= set(D.EMBEDDED)
-    assert {"motorcycle_tiles", "motorcycle_tiles_lowlight_sim"} <= set(D.EMBEDDED)  # registered by study_inputs
+    assert {"motorcycle_tiles", "motorcycle_tiles_lowlight_sim"} <= set(D.EMBEDDED)
     D.register_embedded("faces", D.EMBEDDED["faces"])  # the same loader again is a no-op
     with pytest.raises(D.DataError, match="already registered"):
         D.register_embedded("faces", lambda: None)
