@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from aeutils.studies import dataset_comparison
+
 
 def _report(args) -> int:
     from aeutils import reports
@@ -45,15 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extra_commands():
-    # Experiment modules that provide a command register it here.
-    out = []
-    try:
-        from aeutils.compare import add_command
-    except ImportError:
-        pass
-    else:
-        out.append(add_command)
-    return out
+    # Studies that provide a command register it here (toolkit modules never import a study).
+    return [dataset_comparison.add_command]
 
 
 _EXTRA_COMMANDS = _extra_commands()
