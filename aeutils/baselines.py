@@ -54,6 +54,16 @@ class PCABasis:
         """Number of fitted components (the largest code size)."""
         return int(self.pca.n_components_)
 
+    @property
+    def components(self) -> np.ndarray:
+        """The principal axes ``(k, H * W * C)``, largest variance first."""
+        return self.pca.components_
+
+    @property
+    def mean(self) -> np.ndarray:
+        """The training images' mean, flattened ``(H * W * C,)``."""
+        return self.pca.mean_
+
     def _k(self, k) -> int:
         k = self.k if k is None else int(k)
         if not 0 < k <= self.k:
@@ -66,7 +76,7 @@ class PCABasis:
         k = self._k(k)
         if k == self.k:
             return self.pca.transform(flat)
-        return (flat - self.pca.mean_) @ self.pca.components_[:k].T
+        return (flat - self.mean) @ self.components[:k].T
 
     def decode(self, codes) -> np.ndarray:
         """Images ``(N, H, W, C)`` from codes ``(N, k)`` (``k`` taken from the codes' width)."""
@@ -75,7 +85,7 @@ class PCABasis:
         if k == self.k:
             flat = self.pca.inverse_transform(codes)
         else:
-            flat = codes @ self.pca.components_[:k] + self.pca.mean_
+            flat = codes @ self.components[:k] + self.mean
         return flat.reshape(len(codes), *self.image_shape).astype(np.float32)
 
     def reconstruct(self, x, k: int | None = None) -> np.ndarray:

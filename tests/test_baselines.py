@@ -106,6 +106,7 @@ def test_pca_basis_round_trip_shapes_and_errors():
     x = _images(30, 4, 4, 2)
     basis = B.fit_pca(x, 8, seed=1)
     assert basis.k == 8 and basis.image_shape == (4, 4, 2)
+    assert basis.components.shape == (8, 32) and basis.mean.shape == (32,)
     codes = basis.encode(x[:5], 3)
     assert codes.shape == (5, 3) and basis.decode(codes).shape == (5, 4, 4, 2)
     np.testing.assert_allclose(basis.decode(basis.encode(x[:5])), basis.reconstruct(x[:5]), atol=1e-6)
@@ -123,7 +124,7 @@ def test_pca_max_fit_uses_a_seeded_subset():
     x = _images(50, 4, 4, 1)
     a, b = B.fit_pca(x, 3, max_fit=20, seed=0), B.fit_pca(x, 3, max_fit=20, seed=0)
     np.testing.assert_array_equal(a.reconstruct(x), b.reconstruct(x))
-    assert not np.allclose(a.pca.mean_, B.fit_pca(x, 3, max_fit=None).pca.mean_)
+    assert not np.allclose(a.mean, B.fit_pca(x, 3, max_fit=None).mean)
 
 
 def test_old_names_still_work():
