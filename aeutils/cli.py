@@ -6,6 +6,10 @@ import argparse
 import sys
 
 from aeutils import __version__
+from aeutils.studies import dataset_comparison
+
+#: The studies' own commands (only this module registers them: toolkit modules never import a study).
+STUDY_COMMANDS = (dataset_comparison.add_command,)
 
 
 def _report(args) -> int:
@@ -81,24 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--notebooks", default=str(reports.NOTEBOOK_DIR), help="the notebooks' folder (default: notebooks/)"
     )
     rep.set_defaults(func=_report)
-    for register in _EXTRA_COMMANDS:
+    for register in STUDY_COMMANDS:
         register(sub)
     return parser
-
-
-def _extra_commands():
-    # Experiment modules that provide a command register it here.
-    out = []
-    try:
-        from aeutils.compare import add_command
-    except ImportError:
-        pass
-    else:
-        out.append(add_command)
-    return out
-
-
-_EXTRA_COMMANDS = _extra_commands()
 
 
 def main(argv=None) -> int:

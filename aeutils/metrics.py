@@ -1,8 +1,21 @@
-"""Reconstruction metrics per image and per set, and the baselines every result stands beside.
+"""Per-image metrics and their summaries.
+
+* reconstruction: :func:`mse_per_image`, :func:`psnr_per_image`,
+  :func:`ssim_per_image`, :func:`reconstruction_metrics`, :func:`image_scores`;
+  the source's way of scoring (:func:`source_way_metrics`), to explain its figures;
+* summaries: :func:`summarize` (mean with a 95% CI), :func:`rank_examples`;
+* inpainting: errors over the missing pixels only (:func:`masked_mse`, :func:`masked_psnr`);
+* anomaly detection: the per-image score (:func:`error_score`), AUROC/AUPRC
+  and a threshold for a stated false-positive rate (:func:`anomaly_report`),
+  the ROC curve (:func:`roc_points`);
+* the input checks the metrics and baselines share (:func:`check_images`, :func:`check_mask`).
 
 Every metric is computed on images in [0, 1] with a fixed data range of 1, so
 numbers are comparable across runs and with the literature. SSIM and PSNR come
-from ``tf.image`` (TensorFlow-only).
+from ``tf.image`` (TensorFlow-only); TensorFlow, SciPy, scikit-learn and
+scikit-image are imported inside the functions that need them (heavy).
+The baselines (PCA, the mean image) moved to :mod:`aeutils.baselines`;
+``metrics.pca_baseline`` and ``metrics.mean_image_baseline`` still work.
 """
 
 from __future__ import annotations
@@ -56,9 +69,7 @@ def ssim_per_image(x, y, *, max_val: float = 1.0, batch: int = 512) -> np.ndarra
     size = min(11, x.shape[1], x.shape[2])
     size -= 1 - size % 2  # odd window
     out = [
-        tf.image.ssim(
-            tf.constant(x[i : i + batch]), tf.constant(y[i : i + batch]), max_val, filter_size=size
-        ).numpy()
+        tf.image.ssim(tf.constant(x[i : i + batch]), tf.constant(y[i : i + batch]), max_val, filter_size=size).numpy()
         for i in range(0, len(x), batch)
     ]
     return np.concatenate(out).astype(np.float64) if out else np.zeros(0)
@@ -98,37 +109,6 @@ def summarize(values) -> dict[str, float]:
         "ci95_high": float(v.mean() + half),
         "n": n,
     }
-
-
-def pca_baseline(x_train, x_test, k: int, *, seed: int = 0, max_fit: int = 20_000) -> np.ndarray:
-    """Reconstruct ``x_test`` from its first ``k`` principal components fitted on ``x_train``.
-
-    PCA is the best linear autoencoder of code size ``k`` in MSE, so every
-    autoencoder result is shown beside it. Uses scikit-learn's randomized SVD on
-    at most ``max_fit`` training images.
-
-    Raises:
-        ValueError: ``k`` larger than the number of pixels or training images.
-    """
-    from sklearn.decomposition import PCA
-
-    x_train = np.asarray(x_train, dtype=np.float32)
-    shape = x_test.shape
-    flat_train = x_train.reshape(len(x_train), -1)
-    if len(flat_train) > max_fit:
-        flat_train = flat_train[np.random.default_rng(seed).choice(len(flat_train), max_fit, False)]
-    if not 0 < k <= min(flat_train.shape):
-        raise ValueError(f"k={k} must be in 1..{min(flat_train.shape)} for data {flat_train.shape}")
-    solver = "full" if k > 0.5 * min(flat_train.shape) else "randomized"
-    pca = PCA(n_components=k, svd_solver=solver, random_state=seed).fit(flat_train)
-    flat_test = np.asarray(x_test, dtype=np.float32).reshape(len(x_test), -1)
-    return pca.inverse_transform(pca.transform(flat_test)).reshape(shape).astype(np.float32)
-
-
-def mean_image_baseline(x_train, x_test) -> np.ndarray:
-    """Predict every test image as the training set's mean image (code size 0)."""
-    mean = np.asarray(x_train, dtype=np.float32).mean(axis=0)
-    return np.broadcast_to(mean, np.shape(x_test)).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------
@@ -227,3 +207,206 @@ def rank_examples(scores, *, k: int = 3, higher_is_better: bool = True) -> dict[
     k = min(k, max(1, len(s) // 3))
     mid = max(0, min(len(s) - k, len(s) // 2 - k // 2))
     return {"best": order[:k], "median": order[mid : mid + k], "worst": order[len(s) - k :]}
+
+
+# ---------------------------------------------------------------------------
+# Checks shared by the image metrics and the baselines
+# ---------------------------------------------------------------------------
+
+
+def check_images(x, what: str = "images") -> np.ndarray:
+    """``x`` as float32 ``(N, H, W, C)`` images, refused (``ValueError``) unless 4-D and in [0, 1]."""
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 4:
+        raise ValueError(f"{what} must be (N, H, W, C), got shape {x.shape}")
+    if x.size and (float(x.min()) < -1e-6 or float(x.max()) > 1 + 1e-6):
+        raise ValueError(f"{what} must be in [0, 1], got values in [{float(x.min()):.3g}, {float(x.max()):.3g}]")
+    return x
+
+
+def check_mask(images: np.ndarray, mask) -> np.ndarray:
+    """A missing-pixel mask (``True`` = missing) as bool ``(N, H, W, 1 or C)``, refused unless it fits ``images``."""
+    mask = np.asarray(mask).astype(bool)
+    if mask.ndim == 3:
+        mask = mask[..., None]
+    if mask.shape[:3] != images.shape[:3] or mask.shape[-1] not in (1, images.shape[-1]):
+        raise ValueError(f"mask of shape {mask.shape} does not fit images of shape {images.shape}")
+    return mask
+
+
+# ---------------------------------------------------------------------------
+# Inpainting: errors on the missing pixels only
+# ---------------------------------------------------------------------------
+
+
+def masked_mse(truth, estimate, mask) -> np.ndarray:
+    """Per-image mean squared error over the missing pixels only (all channels).
+
+    Returns:
+        ``(N,)``; ``nan`` for an image with no missing pixel.
+
+    Raises:
+        ValueError: shapes that do not match.
+
+    Example:
+    >>> t = np.zeros((1, 2, 2, 1)); e = np.array([[[[1.0], [0.5]], [[9.0], [9.0]]]])
+    >>> m = np.array([[[[True], [True]], [[False], [False]]]])
+    >>> masked_mse(t, e, m).tolist()
+    [0.625]
+    """
+    truth = np.asarray(truth, dtype=np.float64)
+    estimate = np.asarray(estimate, dtype=np.float64)
+    if truth.shape != estimate.shape or truth.ndim != 4:
+        raise ValueError(f"shapes differ or are not (N, H, W, C): {truth.shape} vs {estimate.shape}")
+    m = np.broadcast_to(check_mask(truth, mask), truth.shape)
+    sq = np.where(m, (truth - estimate) ** 2, 0.0).sum(axis=(1, 2, 3))
+    count = m.sum(axis=(1, 2, 3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, sq / np.maximum(count, 1), np.nan)
+
+
+def masked_psnr(truth, estimate, mask) -> np.ndarray:
+    """Per-image PSNR (dB, data range 1) over the missing pixels only, capped as in ``metrics.psnr_per_image``."""
+    mse = masked_mse(truth, estimate, mask)
+    with np.errstate(divide="ignore"):
+        return np.minimum(10.0 * np.log10(1.0 / mse), PSNR_CAP_DB)
+
+
+# ---------------------------------------------------------------------------
+# Restoration and anomaly detection scores
+# ---------------------------------------------------------------------------
+
+
+def image_scores(truth, estimate) -> dict:
+    """Mean PSNR (dB) and SSIM of ``estimate`` against ``truth`` (both in [0, 1]; estimate clipped)."""
+    r = reconstruction_metrics(truth, np.clip(estimate, 0.0, 1.0))
+    return {"psnr_db": float(np.mean(r["psnr"])), "ssim": float(np.mean(r["ssim"])), "mse": float(np.mean(r["mse"]))}
+
+
+#: Anomaly scores of :func:`error_score`.
+ERROR_SCORES = ("mse", "local_max")
+
+
+def error_score(images, reconstructions, *, score: str = "mse", window: int = 5) -> np.ndarray:
+    """Per-image anomaly score from the reconstruction error.
+
+    ``"mse"``: the mean squared error over the image. ``"local_max"``: the
+    largest mean squared error of any ``window x window`` patch (zero padding
+    at the border): an anomaly differs in a few strokes or parts, and averaging
+    over the whole image dilutes that with the well-reconstructed background.
+
+    Args:
+        images: ``(N, H, W, C)`` in [0, 1].
+        reconstructions: same shape (clipped to [0, 1]).
+        score: one of :data:`ERROR_SCORES`.
+        window: patch side for ``"local_max"``.
+
+    Returns:
+        ``(N,)`` scores, higher meaning more anomalous.
+
+    Raises:
+        ValueError: unknown score, ``window < 1`` or shapes that differ.
+
+    Example:
+    >>> x = np.zeros((2, 8, 8, 1)); r = x.copy(); r[0, 2, 2] = 1.0; r[1] = 1 / 8
+    >>> error_score(x, r).tolist(), error_score(x, r, score="local_max", window=2).tolist()
+    ([0.015625, 0.015625], [0.25, 0.015625])
+    """
+    if score not in ERROR_SCORES:
+        raise ValueError(f"unknown score {score!r}; choose from {ERROR_SCORES}")
+    if int(window) < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    x = check_images(images)
+    r = np.clip(np.asarray(reconstructions, dtype=np.float32), 0.0, 1.0)
+    if score == "mse":
+        return mse_per_image(x, r)
+    if r.shape != x.shape:
+        raise ValueError(f"shapes differ: {x.shape} vs {r.shape}")
+    from scipy.ndimage import uniform_filter
+
+    local = uniform_filter(((x - r) ** 2).mean(axis=-1), size=(1, int(window), int(window)), mode="constant")
+    return local.max(axis=(1, 2))
+
+
+def anomaly_report(val_normal_scores, test_scores, test_is_anomaly, *, fpr: float = 0.05) -> dict:
+    """Score an anomaly detector: AUROC, AUPRC and a threshold for a stated false-positive rate.
+
+    The threshold is the ``1 - fpr`` quantile of the scores of held-out normal
+    images (never seen in training), so about ``fpr`` of new normal images are
+    flagged; the test rows show what it really gives.
+
+    Args:
+        val_normal_scores: scores of held-out normal images (threshold set).
+        test_scores: scores of the test images (higher = more anomalous).
+        test_is_anomaly: bool per test image.
+        fpr: target false-positive rate in (0, 1).
+
+    Returns:
+        ``{"auroc", "auprc", "anomaly_rate" (AUPRC of a random score), "threshold",
+        "target_fpr", "test_fpr", "test_tpr", "test_precision", "n_normal", "n_anomalous",
+        "n_val_normal"}``.
+
+    Raises:
+        ValueError: lengths differ, a class missing from the test set, no
+            validation scores, or ``fpr`` outside (0, 1).
+
+    Example:
+    >>> r = anomaly_report([0.1, 0.2], [0.1, 0.2, 0.3, 0.25, 0.4, 0.5], [0, 0, 0, 1, 1, 1])
+    >>> round(r["auroc"], 4)
+    0.8889
+    """
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    test_scores = np.asarray(test_scores, dtype=np.float64)
+    y = np.asarray(test_is_anomaly).astype(bool)
+    val = np.asarray(val_normal_scores, dtype=np.float64)
+    if len(test_scores) != len(y):
+        raise ValueError(f"{len(test_scores)} scores but {len(y)} labels")
+    if y.all() or not y.any():
+        raise ValueError("the test set needs both normal and anomalous images")
+    if len(val) == 0:
+        raise ValueError("no held-out normal scores to set the threshold on")
+    if not 0.0 < fpr < 1.0:
+        raise ValueError(f"fpr must be in (0, 1), got {fpr}")
+    threshold = float(np.quantile(val, 1.0 - fpr, method="higher"))
+    flagged = test_scores > threshold
+    tp = int(np.sum(flagged & y))
+    return {
+        "auroc": float(roc_auc_score(y, test_scores)),
+        "auprc": float(average_precision_score(y, test_scores)),
+        "anomaly_rate": float(y.mean()),
+        "threshold": threshold,
+        "target_fpr": float(fpr),
+        "test_fpr": float(np.mean(flagged[~y])),
+        "test_tpr": float(np.mean(flagged[y])),
+        "test_precision": float(tp / max(int(flagged.sum()), 1)),
+        "n_normal": int((~y).sum()),
+        "n_anomalous": int(y.sum()),
+        "n_val_normal": int(len(val)),
+    }
+
+
+def roc_points(test_scores, test_is_anomaly) -> tuple[np.ndarray, np.ndarray]:
+    """False- and true-positive rates along the ROC curve (for plotting).
+
+    Returns:
+        ``(fpr, tpr)`` arrays.
+    """
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _ = roc_curve(np.asarray(test_is_anomaly).astype(bool), np.asarray(test_scores))
+    return fpr, tpr
+
+
+#: Names that moved to :mod:`aeutils.baselines`, still importable from here.
+_MOVED_TO_BASELINES = ("pca_baseline", "mean_image_baseline")
+
+
+def __getattr__(name):
+    # A lazy re-export: aeutils.baselines imports this module, so a top-level
+    # import of it here would be a cycle.
+    if name in _MOVED_TO_BASELINES:
+        from aeutils import baselines
+
+        return getattr(baselines, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

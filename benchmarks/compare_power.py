@@ -47,12 +47,13 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+# aeutils is imported as the installed package (pip install -e .), after the Keras environment above.
 from aeutils import compare as C  # noqa: E402
 from aeutils import data as D  # noqa: E402
+from aeutils import stats as S  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data"
 METHODS = ("ours", "ours-errors", "mmd-pca", "ks-pca", "mmd-uae")
@@ -127,10 +128,10 @@ def run_pair(a, b, *, seed: int, args) -> dict:
     raw = {t["key"]: t["p_value"] for t in res.decision["tests"]}
     p = {
         "ours": res.p_value,
-        "ours-errors": float(C.holm([raw[k] for k in ERROR_TESTS]).min()),
-        "mmd-pca": C.mmd_test(ca, cb, n_permutations=args.permutations, seed=seed)["p_value"],
-        "ks-pca": C.ks_test(ca, cb)["p_value"],
-        "mmd-uae": C.mmd_test(ua, ub, n_permutations=args.permutations, seed=seed)["p_value"],
+        "ours-errors": float(S.holm([raw[k] for k in ERROR_TESTS]).min()),
+        "mmd-pca": S.mmd_test(ca, cb, n_permutations=args.permutations, seed=seed)["p_value"],
+        "ks-pca": S.ks_test(ca, cb)["p_value"],
+        "mmd-uae": S.mmd_test(ua, ub, n_permutations=args.permutations, seed=seed)["p_value"],
     }
     return {
         "p": p,
@@ -285,7 +286,7 @@ def print_size_adjusted(records, args, fpr: float = 0.05) -> None:
             shifted = [r for r in pairs if r["scenario"] == scen]
             cells = [name, scen, str(len(shifted))]
             for m in methods:
-                res = C.size_adjusted_power(null[m], [r["p"][m] for r in shifted], fpr=fpr)
+                res = S.size_adjusted_power(null[m], [r["p"][m] for r in shifted], fpr=fpr)
                 cells.append(f"{res['power']:.2f} (<{res['threshold']:.3g})")
             print("| " + " | ".join(cells) + " |")
 

@@ -1,7 +1,14 @@
+"""Tests for aeutils.metrics: per-image reconstruction metrics, masked errors, anomaly scores and their ROC."""
+
 import numpy as np
 import pytest
 
+from aeutils import applications as A
 from aeutils import metrics as M
+
+
+def _images(n=6, h=8, w=8, c=1, seed=0):
+    return np.random.default_rng(seed).random((n, h, w, c)).astype("float32")
 
 
 def test_identical_images_give_ssim_one_and_capped_psnr():
@@ -37,18 +44,91 @@ def test_summarize_ci_contains_mean():
     assert s["ci95_low"] < s["mean"] == 4.5 < s["ci95_high"] and s["n"] == 10
 
 
-def test_pca_baseline_exact_at_full_rank_and_better_with_more_components():
-    rng = np.random.default_rng(0)
-    x = rng.random((50, 4, 4, 1)).astype(np.float32)
-    full = M.pca_baseline(x, x, 16)
-    np.testing.assert_allclose(full, x, atol=1e-4)
-    e2 = M.mse_per_image(x, M.pca_baseline(x, x, 2)).mean()
-    e8 = M.mse_per_image(x, M.pca_baseline(x, x, 8)).mean()
-    assert e8 < e2
-    with pytest.raises(ValueError):
-        M.pca_baseline(x, x, 100)
+def test_anomaly_report_toy_auroc_and_threshold():
+    # Normals 0.1, 0.2, 0.3; anomalies 0.25, 0.4, 0.5: 8 of 9 pairs ordered right.
+    scores = [0.1, 0.2, 0.3, 0.25, 0.4, 0.5]
+    y = [0, 0, 0, 1, 1, 1]
+    val = np.arange(100) / 100.0  # held-out normals: the 95% quantile is 0.95
+    r = M.anomaly_report(val, scores, y, fpr=0.05)
+    assert r["auroc"] == pytest.approx(8 / 9)
+    # Average precision by hand: ranks 0.5 (1/1), 0.4 (2/2), 0.3 (neg), 0.25 (3/4).
+    assert r["auprc"] == pytest.approx((1 + 1 + 0.75) / 3)
+    assert r["threshold"] == pytest.approx(0.95)
+    assert r["test_fpr"] == 0.0 and r["test_tpr"] == 0.0
+    r2 = M.anomaly_report([0.1, 0.2, 0.22], scores, y, fpr=0.5)
+    assert r2["threshold"] == pytest.approx(0.2)
+    assert r2["test_fpr"] == pytest.approx(1 / 3) and r2["test_tpr"] == 1.0
+    assert r2["test_precision"] == pytest.approx(3 / 4)
 
 
-def test_mean_image_baseline():
-    x = np.stack([np.zeros((2, 2, 1)), np.ones((2, 2, 1))]).astype(np.float32)
-    np.testing.assert_allclose(M.mean_image_baseline(x, x[:1]), np.full((1, 2, 2, 1), 0.5))
+def test_anomaly_report_perfect_and_errors():
+    r = M.anomaly_report([0.1], [0.1, 0.2, 0.9, 1.0], [0, 0, 1, 1])
+    assert r["auroc"] == 1.0 and r["auprc"] == 1.0 and r["anomaly_rate"] == 0.5
+    with pytest.raises(ValueError, match="both"):
+        M.anomaly_report([0.1], [0.1, 0.2], [0, 0])
+    with pytest.raises(ValueError, match="labels"):
+        M.anomaly_report([0.1], [0.1, 0.2], [0, 1, 1])
+    with pytest.raises(ValueError, match="fpr"):
+        M.anomaly_report([0.1], [0.1, 0.2], [0, 1], fpr=1.5)
+    with pytest.raises(ValueError, match="held-out"):
+        M.anomaly_report([], [0.1, 0.2], [0, 1])
+
+
+def test_roc_points_ends():
+    fpr, tpr = M.roc_points([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])
+    assert fpr[0] == 0 and tpr[-1] == 1 and fpr[-1] == 1
+
+
+def test_error_score_local_max_finds_a_local_defect():
+    x = np.zeros((2, 12, 12, 3), "float32")
+    spot, spread = x.copy(), x.copy()
+    spot[0, 4:7, 4:7] = 0.6  # a 3x3 defect
+    spread[0] = np.sqrt(9 * 0.36 / 144)  # the same total squared error spread over the image
+    spot[1] = spread[1] = 0.01
+    np.testing.assert_allclose(M.error_score(x, spot), M.error_score(x, spread), rtol=1e-5)
+    local = M.error_score(x, spot, score="local_max", window=3)
+    assert local[0] == pytest.approx(0.36) and local[1] == pytest.approx(1e-4, rel=1e-4)
+    assert M.error_score(x, spread, score="local_max", window=3)[0] == pytest.approx(9 * 0.36 / 144, rel=1e-4)
+    with pytest.raises(ValueError, match="unknown score"):
+        M.error_score(x, spot, score="max")
+    with pytest.raises(ValueError, match="window"):
+        M.error_score(x, spot, score="local_max", window=0)
+
+
+def test_masked_mse_scores_missing_pixels_only():
+    truth = _images(3, 6, 6, 3)
+    mask = A.make_mask(truth.shape, fraction=0.5, seed=0)
+    est = truth.copy()
+    est[~np.broadcast_to(mask, truth.shape)] = 0.0  # wrong only where pixels were observed
+    np.testing.assert_allclose(M.masked_mse(truth, est, mask), 0.0)
+    est2 = np.where(mask, truth + 0.1, truth)
+    np.testing.assert_allclose(M.masked_mse(truth, est2, mask), 0.01, rtol=1e-5)
+    np.testing.assert_allclose(M.masked_psnr(truth, est2, mask), 20.0, rtol=1e-4)
+    empty = np.zeros_like(mask)
+    assert np.isnan(M.masked_mse(truth, est2, empty)).all()
+    with pytest.raises(ValueError, match="does not fit"):
+        M.masked_mse(truth, est2, mask[:, :3])
+
+
+def test_image_checks_refuse_bad_input():
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        M.check_images(_images() * 255)
+    with pytest.raises(ValueError, match=r"\(N, H, W, C\)"):
+        M.check_images(np.zeros((8, 8)))
+    assert M.check_mask(_images(2, 4, 4, 3), np.zeros((2, 4, 4), bool)).shape == (2, 4, 4, 1)
+
+
+def test_old_names_still_work():
+    from aeutils import baselines as B
+
+    assert M.pca_baseline is B.pca_baseline and M.mean_image_baseline is B.mean_image_baseline
+    for name in (
+        "anomaly_report",
+        "roc_points",
+        "error_score",
+        "ERROR_SCORES",
+        "masked_mse",
+        "masked_psnr",
+        "image_scores",
+    ):
+        assert getattr(A, name) is getattr(M, name)

@@ -87,10 +87,6 @@ from aeutils.data.transforms import (
     unscale,
 )
 
-# Temporary alias: aeutils/compare.py (not the data helper's file) still calls ``D._as_nhwc``.
-# Delete it once compare.py calls ``D.as_nhwc``.
-_as_nhwc = as_nhwc
-
 __all__ = [
     "BASE_DIR_ENV",
     "EMBEDDED",

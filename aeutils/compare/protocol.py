@@ -1,0 +1,296 @@
+"""The protocol: train the three autoencoders on training images only, score every held-out image, decide.
+
+Keras and :mod:`aeutils.train` are imported inside the functions that train
+(heavy: ``python -m aeutils`` imports this package).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from aeutils.compare import model as CM
+from aeutils.compare.decision import decision_tests, group_breakdown
+from aeutils.compare.result import Comparison
+from aeutils.compare.sets import (
+    MIN_HELDOUT,
+    MIN_TRAIN,
+    PreparedSet,
+    check_pair,
+    prepare_set,
+    resolve_patch,
+    split_heldout,
+)
+from aeutils.params import parse_list
+from aeutils.stats import robust_outliers
+
+
+def _progress_callback(label: str, epochs: int, stream):
+    """A Keras callback printing one compact progress line per model (updated in place on a terminal)."""
+    import keras
+
+    tty = bool(getattr(stream, "isatty", lambda: False)())
+
+    class Progress(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            loss = (logs or {}).get("loss", float("nan"))
+            last = epoch + 1 == epochs
+            if tty or last or (epoch + 1) % max(1, epochs // 4) == 0:
+                end = "\n" if (last or not tty) else ""
+                stream.write(f"\r  {label}: epoch {epoch + 1}/{epochs}  loss {loss:.5f}        {end}")
+                stream.flush()
+
+    return Progress()
+
+
+def _gather_training_inputs(images, patch, stride, *, cap: int | None, seed: int) -> np.ndarray:
+    x, _ = CM.to_patches(images, patch, stride)
+    if cap and len(x) > cap:
+        x = x[np.sort(np.random.default_rng(seed).choice(len(x), cap, replace=False))]
+    return x
+
+
+def _train_and_score(
+    a: PreparedSet,
+    b: PreparedSet,
+    split: dict,
+    *,
+    settings: dict,
+    merged: bool,
+    log: Callable[[str], None],
+    stream,
+) -> dict:
+    """Train the models on training images only and score every held-out image with every model."""
+    from aeutils.train import fit
+
+    patch, stride = settings["patch"], settings["stride"]
+    shape = (patch, patch, a.images.shape[-1]) if patch else a.images.shape[1:]
+    train_sets = {"A": a.images[split["A"][0]], "B": b.images[split["B"][0]]}
+    held = {"A": a.images[split["A"][1]], "B": b.images[split["B"][1]]}
+    names = ["A", "B"] + (["merged"] if merged else [])
+    models, histories, seconds = {}, {}, {}
+    for m in names:
+        if m == "merged":
+            x = np.concatenate(
+                [
+                    _gather_training_inputs(
+                        train_sets[k], patch, stride, cap=settings["max_train_patches"], seed=settings["seed"]
+                    )
+                    for k in ("A", "B")
+                ]
+            )
+        else:
+            x = _gather_training_inputs(
+                train_sets[m], patch, stride, cap=settings["max_train_patches"], seed=settings["seed"]
+            )
+        log(f"training autoencoder {m} on {len(x)} {'patches' if patch else 'images'} ({settings['epochs']} epochs)")
+        res = fit(
+            lambda m=m: CM.build_compare_autoencoder(
+                input_shape=shape,
+                filters=settings["filters"],
+                code_channels=settings["code_channels"],
+                name=f"ae_{m}",
+            ),
+            x,
+            epochs=settings["epochs"],
+            batch_size=settings["batch_size"],
+            learning_rate=settings["learning_rate"],
+            restore_best=False,  # no validation data: held-out images never steer training
+            seed=settings["seed"],
+            verbose=0,
+            callbacks=[_progress_callback(f"autoencoder {m}", settings["epochs"], stream)] if stream else [],
+        )
+        models[m], histories[m], seconds[m] = res.model, res.history, res.seconds
+    errors = {}
+    for x_name in ("A", "B"):
+        for m in names:
+            errors[f"{x_name}_by_{m}"] = CM.image_errors(models[m], held[x_name], patch=patch, stride=stride)
+    train_errors = {m: CM.image_errors(models[m], train_sets[m], patch=patch, stride=stride) for m in ("A", "B")}
+    codes = CM.heldout_codes(models, held, patch=patch, stride=stride) if settings["code_test"] else None
+    return {
+        "errors": errors,
+        "codes": codes,
+        "train_errors": train_errors,
+        "models": models,
+        "histories": histories,
+        "train_seconds": seconds,
+    }
+
+
+def compare(
+    a,
+    b,
+    *,
+    size: int | None = None,
+    grayscale: bool = False,
+    limit: int | None = None,
+    groups: str | None = "auto",
+    patch: int | None = None,
+    stride: int | None = None,
+    heldout: float = 0.3,
+    epochs: int = 20,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    filters: Sequence[int] | str = (16, 32),
+    code_channels: int = 4,
+    max_train_patches: int | None = 20_000,
+    seed: int = 0,
+    alpha: float = 0.05,
+    merged: bool = True,
+    code_test: bool = True,
+    null_control: str | None = "A",
+    outlier_z: float = 3.5,
+    log: Callable[[str], None] | None = print,
+    progress=None,
+) -> Comparison:
+    """Compare two image sets by cross-reconstruction, with a calibrated verdict and a null control.
+
+    Args:
+        a, b: the two sets: folders, ``.npz`` files, ``embedded:NAME``,
+            :class:`~aeutils.data.ImageSet` or :class:`PreparedSet`.
+        size: resize every image to this side (px) first.
+        grayscale: convert both sets to one channel.
+        limit: at most this many images per set (seeded random subset).
+        groups: per-image groups, see :func:`image_groups` (default: sub-folders
+            or label names when the set has them).
+        patch: patch side fed to the models; ``0`` feeds whole images;
+            ``None``: whole images up to 64 px, else 32 px patches.
+        stride: step between patches (default: ``patch``, or 16 with auto patches).
+        heldout: fraction of each set held out for scoring (never trained on).
+        epochs, batch_size, learning_rate: the training budget of every model.
+        filters, code_channels: the architecture, see :func:`build_compare_autoencoder`.
+        max_train_patches: train on at most this many patches per set (seeded subset).
+        seed: seeds the splits, the weights and the training order.
+        alpha: family-wise level of the decision.
+        merged: also train the merged autoencoder (step 2).
+        code_test: add the codes test (MMD of the held-out codes) to the decision.
+        null_control: ``"A"`` or ``"B"``: repeat the protocol on two random
+            halves of that set (must come out "same"); ``None`` skips it.
+        outlier_z: robust z-score above which a held-out image is an outlier.
+        log: receives one line per stage (``None``: silent).
+        progress: a stream for per-epoch progress (e.g. ``sys.stderr``), or ``None``.
+
+    Returns:
+        A :class:`Comparison`.
+
+    Raises:
+        DataError: bad input (missing or empty folders, unreadable files,
+            different channel counts, sets too small to split, bad patch sizes ...).
+        ValueError: bad parameters.
+    """
+    start = time.perf_counter()
+    log = log or (lambda _msg: None)
+    if epochs < 1 or batch_size < 1 or learning_rate <= 0:
+        raise ValueError(
+            f"need epochs >= 1, batch_size >= 1, learning_rate > 0; got {epochs}, {batch_size}, {learning_rate}"
+        )
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    if null_control not in (None, "A", "B"):
+        raise ValueError(f"null_control must be 'A', 'B' or None, got {null_control!r}")
+    filters = parse_list(filters, int, name="filters", positive=True)
+    sa = prepare_set(a, size=size, grayscale=grayscale, limit=limit, groups=groups, seed=seed)
+    sb = prepare_set(b, size=size, grayscale=grayscale, limit=limit, groups=groups, seed=seed + 1)
+    patch, stride = resolve_patch(sa, sb, patch, stride)
+    check_pair(sa, sb, patch=patch, stride=stride, heldout=heldout, filters=filters)
+    settings = {
+        "size": size,
+        "grayscale": grayscale,
+        "limit": limit,
+        "groups": groups,
+        "patch": patch,
+        "stride": stride,
+        "heldout": heldout,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "learning_rate": learning_rate,
+        "filters": list(filters),
+        "code_channels": code_channels,
+        "max_train_patches": max_train_patches,
+        "seed": seed,
+        "alpha": alpha,
+        "merged": merged,
+        "code_test": code_test,
+        "null_control": null_control,
+        "outlier_z": outlier_z,
+        "loss": "per-image MSE on [0, 1]",
+    }
+    split = {"A": split_heldout(len(sa), heldout, seed), "B": split_heldout(len(sb), heldout, seed + 1)}
+    log(
+        f"set A: {sa.name}: {len(sa)} images {sa.images.shape[1:]} ({len(split['A'][0])} train / "
+        f"{len(split['A'][1])} held out)"
+    )
+    log(
+        f"set B: {sb.name}: {len(sb)} images {sb.images.shape[1:]} ({len(split['B'][0])} train / "
+        f"{len(split['B'][1])} held out)"
+    )
+    run = _train_and_score(sa, sb, split, settings=settings, merged=merged, log=log, stream=progress)
+    decision = decision_tests(run["errors"], codes=run["codes"], alpha=alpha, seed=seed)
+    held_a, held_b = sa.take(split["A"][1]), sb.take(split["B"][1])
+    outliers = {
+        "A": robust_outliers(run["errors"]["A_by_A"], z=outlier_z),
+        "B": robust_outliers(run["errors"]["B_by_B"], z=outlier_z),
+    }
+    groups_rows = group_breakdown(held_a, held_b, run["errors"], codes=run["codes"], alpha=alpha, seed=seed)
+    warnings = []
+    null = None
+    if null_control:
+        base = sa if null_control == "A" else sb
+        n_half = len(base) // 2
+        if math.floor(heldout * n_half) < MIN_HELDOUT or n_half - math.floor(heldout * n_half) < MIN_TRAIN:
+            warnings.append(
+                f"null control skipped: set {null_control} has {len(base)} images, too few for "
+                "two halves that can each be split"
+            )
+        else:
+            log(f"null control: two random halves of set {null_control}")
+            perm = np.random.default_rng(seed + 2).permutation(len(base))
+            h1, h2 = base.take(np.sort(perm[:n_half])), base.take(np.sort(perm[n_half:]))
+            nsplit = {
+                "A": split_heldout(len(h1), heldout, seed + 3),
+                "B": split_heldout(len(h2), heldout, seed + 4),
+            }
+            nrun = _train_and_score(h1, h2, nsplit, settings=settings, merged=False, log=log, stream=progress)
+            ndec = decision_tests(nrun["errors"], codes=nrun["codes"], alpha=alpha, seed=seed + 2)
+            null = {
+                "set": null_control,
+                "n_images": {"half_1": len(h1), "half_2": len(h2)},
+                "p_value": ndec["p_value"],
+                "verdict": ndec["verdict"],
+                "effect_ratio": ndec["effect_ratio"],
+                "preference_auc": ndec["preference_auc"],
+                "tests": ndec["tests"],
+                "ratios": ndec["ratios"],
+                "passed": ndec["verdict"] == "same",
+                "errors": nrun["errors"],
+            }
+            if not null["passed"]:
+                warnings.append(
+                    f"the null control (two random halves of set {null_control}) came out 'different' "
+                    f"(p = {null['p_value']:.3g}): treat the verdict with suspicion (a chance event at rate "
+                    f"alpha, or images that are not independent draws)"
+                )
+    if decision["tests"][0]["n_x"] < 6 or decision["tests"][0]["n_y"] < 6:
+        warnings.append(
+            "fewer than 6 held-out images in a set: the tests have little power; 'same' means 'no difference detected'"
+        )
+    result = Comparison(
+        a=sa,
+        b=sb,
+        split=split,
+        errors=run["errors"],
+        train_errors=run["train_errors"],
+        decision=decision,
+        outliers=outliers,
+        groups=groups_rows,
+        null_control=null,
+        models=run["models"],
+        histories=run["histories"],
+        settings=settings,
+        seconds=time.perf_counter() - start,
+        warnings=warnings,
+    )
+    return result

@@ -1,0 +1,191 @@
+"""The dataset-comparison study: the notebook's checks, the ``compare`` command, its HTML page, its default data."""
+
+import json
+import os
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from aeutils import compare as C
+from aeutils import data as D
+from aeutils.cli import main as cli_main
+from aeutils.studies import dataset_comparison as DC
+
+TINY = dict(filters=(4, 8), code_channels=2, batch_size=8, learning_rate=5e-3, log=None)
+
+
+def _blobs(n, seed, size=16):
+    """Smooth Gaussian bumps at random places: one distribution."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    out = np.zeros((n, size, size, 1), np.float32)
+    for i in range(n):
+        for _ in range(2):
+            cy, cx = rng.uniform(2, size - 2, 2)
+            s = rng.uniform(2.0, 3.5)
+            out[i, ..., 0] += np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * s * s))
+    return np.clip(out, 0, 1)
+
+
+def _stripes(n, seed, size=16):
+    """High-frequency oriented stripes: a clearly different distribution."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:size, :size]
+    out = np.zeros((n, size, size, 1), np.float32)
+    for i in range(n):
+        th, f, ph = rng.uniform(0, np.pi), rng.uniform(0.8, 1.4), rng.uniform(0, 2 * np.pi)
+        out[i, ..., 0] = 0.5 + 0.5 * np.sin(f * (np.cos(th) * xx + np.sin(th) * yy) + ph)
+    return out
+
+
+@pytest.fixture(scope="module")
+def shifted():
+    """One full comparison of a strong shift (as in tests/test_compare.py), for the HTML page."""
+    keras.utils.set_random_seed(0)
+    groups = np.array(["left", "right"] * 20)
+    a = C.PreparedSet(name="blobs", source="synthetic blobs", images=_blobs(40, 1), groups=groups)
+    b = C.PreparedSet(name="stripes", source="synthetic stripes", images=_stripes(40, 2), groups=groups)
+    return C.compare(a, b, patch=0, epochs=20, seed=0, null_control="A", **TINY)
+
+
+def test_html_page(shifted, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    page = DC.write_html(shifted, tmp_path / "r.html").read_text()
+    assert "DIFFERENT" in page and page.count("data:image/png;base64") >= 5
+
+
+def test_compare_settings_checks_the_notebook_parameters():
+    s = DC.compare_settings()
+    assert s["size"] is None and s["limit"] is None and s["null_control"] == "A" and s["filters"] == (16, 32)
+    assert DC.compare_settings(null_set="none", size=64)["null_control"] is None
+    assert DC.compare_settings(size=64)["size"] == 64
+    with pytest.raises(ValueError, match="null_set"):
+        DC.compare_settings(null_set="C")
+    with pytest.raises(ValueError, match="filters"):
+        DC.compare_settings(filters="16,x")
+
+
+def test_simulated_low_light_and_embedded_pair():
+    x = np.random.default_rng(0).uniform(0.2, 1, (4, 8, 8, 3)).astype(np.float32)
+    y = D.simulate_low_light(x, exposure=0.2, seed=1)
+    assert y.shape == x.shape and 0 <= y.min() and y.max() <= 1 and y.mean() < 0.7 * x.mean()
+    np.testing.assert_array_equal(y, D.simulate_low_light(x, exposure=0.2, seed=1))  # seeded
+    same = D.simulate_low_light(x, exposure=1.0, photons=None, read_noise=0.0)
+    np.testing.assert_allclose(same, x, atol=0.5 / 255 + 1e-6)  # only 8-bit quantisation
+    with pytest.raises(D.DataError, match="exposure"):
+        D.simulate_low_light(x, exposure=0.0)
+    with pytest.raises(D.DataError, match=r"\[0, 1\]"):
+        D.simulate_low_light(x * 3)
+    on, off = D.load("embedded:motorcycle_tiles"), D.load("embedded:motorcycle_tiles_lowlight_sim")
+    assert on.images.shape == off.images.shape == (150, 48, 48, 3)
+    assert "SIMULATED" in off.source and "simulated" not in on.source.lower()
+    assert off.images.mean() < 0.6 * on.images.mean()
+    assert on.label_names == ["left", "right"] and set(on.labels) == {0, 1}
+    assert len(on.take(np.flatnonzero(on.labels == 0))) + len(off.take(np.flatnonzero(off.labels == 0))) == 150
+    # Disjoint tiles: with the light left on, no tile of one half reappears in the other.
+    on2, off2 = D.motorcycle_light_pair(low_light={"exposure": 1.0, "photons": None, "read_noise": 0.0})
+    np.testing.assert_array_equal(on2.images, on.images)
+    assert not {t.tobytes() for t in on2.images} & {t.tobytes() for t in off2.images}
+
+
+# ---------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------
+
+
+def _npz(path, images):
+    np.savez(path, images=images)
+    return str(path)
+
+
+def test_cli_json_schema_and_inputs_untouched(tmp_path, capsys):
+    a = _npz(tmp_path / "a.npz", (_blobs(24, 1) * 255).astype(np.uint8)[..., 0])
+    b = _npz(tmp_path / "b.npz", (_stripes(24, 2) * 255).astype(np.uint8)[..., 0])
+    before = {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.iterdir()}
+    out = tmp_path / "out"
+    out.mkdir()
+    rc = cli_main(
+        [
+            "compare",
+            a,
+            b,
+            "--epochs",
+            "1",
+            "--patch",
+            "0",
+            "--batch-size",
+            "16",
+            "--json",
+            str(out / "r.json"),
+            "--html",
+            str(out / "r.html"),
+        ]
+    )
+    assert rc == 0
+    text = capsys.readouterr().out
+    assert "verdict:" in text and "null control" in text
+    js = json.loads((out / "r.json").read_text())
+    assert js["verdict"] in ("same", "different") and 0 <= js["p_value"] <= 1
+    assert set(js["errors"]) == set(C.ERROR_KEYS)
+    assert js["null_control"]["verdict"] in ("same", "different")
+    assert isinstance(js["null_control"]["p_value"], float)
+    assert js["n_images"] == {"A": 24, "B": 24}
+    assert (out / "r.html").stat().st_size > 10_000
+    after = {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in tmp_path.iterdir() if p.name != "out"}
+    assert after == before
+
+
+@pytest.mark.parametrize(
+    "case", ["missing", "empty", "unreadable", "channels", "too_small", "output_inside", "not_a_folder"]
+)
+def test_cli_bad_input_exit_code_2(case, tmp_path, capsys):
+    good = tmp_path / "good"
+    good.mkdir()
+    for i in range(12):
+        Image.fromarray(np.full((16, 16, 3), 20 * i, np.uint8)).save(good / f"{i}.png")
+    args = {
+        "missing": [str(tmp_path / "nope"), str(good)],
+        "empty": [str(good), str(tmp_path / "empty")],
+        "unreadable": [str(good), str(tmp_path / "bad")],
+        "channels": [str(good), str(tmp_path / "gray")],
+        "too_small": [str(good), str(tmp_path / "small")],
+        "output_inside": [str(good), str(good), "--json", str(good / "r.json")],
+        "not_a_folder": [str(good / "0.png"), str(good)],
+    }[case]
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "x.png").write_bytes(b"not an image")
+    (tmp_path / "gray").mkdir()
+    (tmp_path / "small").mkdir()
+    for i in range(12):
+        Image.fromarray(np.full((16, 16), 9 * i, np.uint8)).save(tmp_path / "gray" / f"{i}.png")
+    for i in range(3):
+        Image.fromarray(np.full((16, 16, 3), 9 * i, np.uint8)).save(tmp_path / "small" / f"{i}.png")
+    listing = sorted(os.listdir(good))
+    rc = cli_main(["compare", *args, "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    expected = {
+        "missing": "no such folder",
+        "empty": "is empty",
+        "unreadable": "unreadable image file",
+        "channels": "channel",
+        "too_small": "too few to split",
+        "not_a_folder": "is a file",
+        "output_inside": "inside input",
+    }[case]
+    assert expected in err, err
+    assert sorted(os.listdir(good)) == listing  # nothing the user owns is modified
+
+
+def test_cli_help_lists_the_options(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["compare", "--help"])
+    assert exc.value.code == 0
+    out = capsys.readouterr().out
+    for opt in ("--size", "--grayscale", "--patch", "--stride", "--epochs", "--seed", "--json", "--html"):
+        assert opt in out
