@@ -23,6 +23,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from aeutils.baselines import fit_pca
 from aeutils.models.blocks import build_autoencoder, build_decoder, build_encoder
 from aeutils.models.vae import VAE, build_vae
 
@@ -206,10 +207,6 @@ def init_from_pca(model: keras.Model, x_train, *, seed: int = 0, max_fit: int = 
     Raises:
         ValueError: a model without ``encoder_code``/``decoder_linear`` layers.
     """
-    # scikit-learn is imported here only: heavy, and only this function needs it
-    # (the lead rewires init_from_pca to aeutils.baselines' one PCA at merge).
-    from sklearn.decomposition import PCA
-
     try:
         enc = model.get_layer("encoder").get_layer("encoder_code")
         dec = model.get_layer("decoder").get_layer("decoder_linear")
@@ -217,13 +214,12 @@ def init_from_pca(model: keras.Model, x_train, *, seed: int = 0, max_fit: int = 
         raise ValueError("init_from_pca needs a build_pca_residual_ae model") from err
     k = enc.units
     flat = np.asarray(x_train, dtype=np.float32).reshape(len(x_train), -1)
-    if len(flat) > max_fit:
-        flat = flat[np.random.default_rng(seed).choice(len(flat), max_fit, replace=False)]
-    k_fit = min(k, len(flat) - 1, flat.shape[1])
-    pca = PCA(n_components=k_fit, svd_solver="randomized", random_state=seed).fit(flat)
+    n_fit = min(len(flat), max_fit)
+    k_fit = min(k, n_fit - 1, flat.shape[1])
+    basis = fit_pca(flat, k_fit, seed=seed, max_fit=max_fit, solver="randomized")
     comps = np.zeros((k, flat.shape[1]), np.float32)  # (k, D); rows past the data's rank stay 0
-    comps[:k_fit] = pca.components_
-    mean = pca.mean_.astype(np.float32)
+    comps[:k_fit] = basis.components
+    mean = basis.mean.astype(np.float32)
     enc.set_weights([comps.T, -mean @ comps.T])
     dec.set_weights([comps, mean])
 
