@@ -41,12 +41,13 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
+os.environ.setdefault("MPLBACKEND", "Agg")  # before the study imports pyplot
 
-from aeutils.params import parse_list
-from aeutils.studies import autoencoder_family as F
+import numpy as np  # noqa: E402
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+from aeutils.params import parse_list  # noqa: E402
+from aeutils.studies import autoencoder_family as F  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 TASKS = ("variants", "anomaly", "denoise", "inpaint", "sr", "probes")
