@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
+
 from aeutils import color
 from aeutils.reports import write_metrics
 from aeutils.studies import colourisation as S
@@ -60,8 +62,6 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
-    import pandas as pd
-
     args = parse_args(argv)
     checked = S.check_parameters({**vars(args), "size": 32})
     filters, low_routes = checked["filters"], checked["low_lr_routes"]

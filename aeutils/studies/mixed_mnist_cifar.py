@@ -24,7 +24,9 @@ import math
 import time
 from collections.abc import Mapping
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from aeutils import data as D
 from aeutils import metrics as M
@@ -206,9 +208,6 @@ def train_source_schedule(
     Raises:
         ValueError: ``steps`` or ``chunk`` below 1.
     """
-    import keras
-    import tensorflow as tf
-
     if steps < 1 or chunk < 1:
         raise ValueError(f"steps and chunk must be at least 1, got {steps} and {chunk}")
     set_seed(seed)
