@@ -1,4 +1,4 @@
-"""RGB <-> YUV helpers, colourisation data, and the colourisation study (source report 4, last part).
+"""RGB <-> YUV helpers, colourisation data and colour scores (the colour science of source report 4's last part).
 
 Value ranges are explicit everywhere. ``tf.image.rgb_to_yuv`` is a plain matrix
 product that assumes RGB in [0, 1] and checks nothing. Fed [-1, 1] data (as the
@@ -15,20 +15,15 @@ arrays converted here equal ``tf.image.rgb_to_yuv`` / ``yuv_to_rgb`` on [0, 1]
 data. :func:`colourisation_dataset` uses
 ``tf.data``/``tf.image`` and is TensorFlow-only; the array helpers are NumPy.
 
-The study part: two routes of colourising a luminance image with one
-architecture (``ROUTES``: gray → RGB and Y → UV), both scored in RGB on [0, 1]
-(MSE, PSNR, SSIM, CIEDE2000, colourfulness) next to two baselines, plus the
-source's own UV-only figure.
+The colourisation study that uses them (two routes, baselines, the source's
+figures) is :mod:`aeutils.studies.colourisation`.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import time
-from collections.abc import Mapping, Sequence
-
 import numpy as np
 
+from aeutils import metrics as M
 from aeutils.data import DataError
 
 #: RGB (rows of a right-multiplied matrix) → YUV, as ``tf.image.rgb_to_yuv``.
@@ -357,7 +352,7 @@ def colourisation_dataset(
         DataError: gray or otherwise non-RGB images.
         ValueError: images outside [0, 1], unknown target or gray.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # heavy: imported only where tf.data is used
 
     _check_target(target, gray)
     rgb = check_range(check_colour(images), (0.0, 1.0))
@@ -438,7 +433,7 @@ def ciede2000(truth, pred, *, batch: int = 1024) -> np.ndarray:
     >>> ciede2000(np.full((1, 2, 2, 3), 0.5), np.full((1, 2, 2, 3), 0.5)).tolist()
     [0.0]
     """
-    from skimage.color import deltaE_ciede2000, rgb2lab
+    from skimage.color import deltaE_ciede2000, rgb2lab  # heavy optional dependency, imported on use
 
     a = check_range(check_colour(truth, what="truth"), (0.0, 1.0), what="truth")
     b = check_range(check_colour(pred, what="pred"), (0.0, 1.0), what="pred")
@@ -488,8 +483,6 @@ def colour_scores(truth, pred, *, pred_uv=None) -> dict[str, np.ndarray]:
         DataError: not RGB.
         ValueError: shapes or ranges that do not fit.
     """
-    from aeutils import metrics as M
-
     t = check_range(check_colour(truth, what="truth"), what="truth")
     p = check_range(check_colour(pred, what="pred"), what="pred")
     true_uv = rgb_to_yuv(t)[..., 1:]
@@ -526,510 +519,15 @@ def paired_difference(a, b) -> dict[str, float]:
     >>> paired_difference([1.0, 2.0, 3.0], [2.0, 3.0, 3.5])["a_better_fraction"]
     1.0
     """
-    from aeutils.metrics import summarize
-
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
         raise ValueError(f"need two non-empty 1-D arrays of one length, got {a.shape} and {b.shape}")
-    s = summarize(a - b)
+    s = M.summarize(a - b)
     return {
         "mean_diff": s["mean"],
         "ci95_low": s["ci95_low"],
         "ci95_high": s["ci95_high"],
         "a_better_fraction": float(np.mean(a < b)),
         "n": int(len(a)),
-    }
-
-
-# ---------------------------------------------------------------------------
-# The colourisation study: two routes, one architecture, judged alike
-# ---------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class Route:
-    """One way of colourising.
-
-    Attributes:
-        label: short name for tables and plots.
-        target: ``"rgb"`` or ``"uv"`` (see :func:`colourisation_pairs`).
-        gray: default luminance of the input.
-        output_channels: channels of the model's output.
-        output_activation: ``"tanh"`` for RGB in [-1, 1], ``None`` (linear) for UV.
-    """
-
-    label: str
-    target: str
-    gray: str
-    output_channels: int
-    output_activation: str | None
-
-
-#: The source's two routes: (a) gray (mean of R, G, B) → RGB with a tanh output
-#: on [-1, 1]; (b) Y → UV with a linear output, UV in the source's doubled scale.
-ROUTES: dict[str, Route] = {
-    "rgb": Route("gray→RGB", "rgb", "mean", 3, "tanh"),
-    "yuv": Route("Y→UV", "uv", "bt601", 2, None),
-}
-
-#: The source's figures: (route, learning rate) → (our column it compares with, value).
-SOURCE_FIGURES: dict[tuple[str, float], tuple[str, float]] = {
-    ("rgb", 1e-3): ("rgb_mse_pm1", 0.006633),
-    ("yuv", 1e-3): ("uv_mse_source", 0.003041),
-    ("yuv", 1e-5): ("uv_mse_source", 0.013091),
-}
-#: The source's train time of the Y → UV route at lr 1e-5 (its hardware unknown).
-SOURCE_LOW_LR_SECONDS = 5 * 60 + 14
-
-
-def default_filters() -> tuple[int, ...]:
-    """Encoder channels of the source's colouriser: ``CAE_ARCHITECTURES["32-48-64-single"]`` (32, 48, 64)."""
-    from aeutils.models import CAE_ARCHITECTURES
-
-    return tuple(CAE_ARCHITECTURES["32-48-64-single"].encoder_filters)
-
-
-def parse_filters(text: str | Sequence[int]) -> tuple[int, ...]:
-    """Read encoder channels from ``"32,48,64"`` (or pass a sequence through).
-
-    Raises:
-        ValueError: fewer than two stages or a non-positive count.
-
-    Example:
-    >>> parse_filters("32, 48,64")
-    (32, 48, 64)
-    """
-    try:
-        out = tuple(int(f) for f in (text.split(",") if isinstance(text, str) else text))
-    except ValueError as err:
-        raise ValueError(f"filters must be comma-separated integers like '32,48,64', got {text!r}") from err
-    if len(out) < 2 or min(out) < 1:
-        raise ValueError(f"filters need at least two positive channel counts, got {out}")
-    return out
-
-
-def parse_routes(text: str) -> list[str]:
-    """Read route names from ``"rgb,yuv"``; an empty string gives no routes.
-
-    Raises:
-        ValueError: an unknown route (the message lists the known ones).
-
-    Example:
-    >>> parse_routes("yuv, rgb"), parse_routes("")
-    (['yuv', 'rgb'], [])
-    """
-    names = [r.strip() for r in str(text).split(",") if r.strip()]
-    unknown = [r for r in names if r not in ROUTES]
-    if unknown:
-        raise ValueError(f"unknown routes {unknown}; choose from {sorted(ROUTES)}")
-    return names
-
-
-def build_colouriser(
-    *,
-    input_shape: Sequence[int] = (32, 32, 1),
-    output_channels: int = 2,
-    output_activation: str | None = None,
-    filters: Sequence[int] | None = None,
-    kernel_size: int = 3,
-    name: str = "colouriser",
-):
-    """The source's conv autoencoder with its own input and output channels.
-
-    Encoder ``filters`` (default 32, 48, 64) with a max-pool after every stage
-    but the last; decoder: upsample → conv of each middle channel count in
-    reverse (48) → upsample → output conv. With the defaults and 3 channels in
-    and out this is ``build_cae("32-48-64-single")`` (71,475 parameters).
-
-    Args:
-        input_shape: ``(H, W, C)``; ``H`` and ``W`` divisible by ``2 ** (len(filters) - 1)``.
-        output_channels: 3 for RGB, 2 for UV.
-        output_activation: ``"tanh"`` for [-1, 1] RGB, ``None`` for linear UV.
-        filters: encoder channels per stage.
-        kernel_size: kernel side.
-        name: model name (sub-models are ``encoder`` and ``decoder``).
-
-    Returns:
-        An uncompiled ``keras.Model``.
-
-    Raises:
-        ValueError: too few filters, or a size the poolings do not divide.
-
-    Example:
-    >>> build_colouriser(input_shape=(16, 16, 1), filters=(4, 6, 8)).output_shape
-    (None, 16, 16, 2)
-    """
-    from aeutils.models import build_autoencoder, build_decoder, build_encoder
-
-    filters = parse_filters(default_filters() if filters is None else filters)
-    h, w = int(input_shape[0]), int(input_shape[1])
-    steps = len(filters) - 1
-    if h % 2**steps or w % 2**steps:
-        raise ValueError(f"image size {h}x{w} is not divisible by 2**{steps} ({steps} poolings)")
-    encoder = build_encoder(input_shape=input_shape, filters=filters, kernel_size=kernel_size, name="encoder")
-    decoder = build_decoder(
-        latent_shape=encoder.output_shape[1:],
-        filters=tuple(reversed(filters[1:-1])),
-        output_channels=output_channels,
-        kernel_size=kernel_size,
-        upsamplings=steps,
-        output_activation=output_activation,
-        name="decoder",
-    )
-    return build_autoencoder(encoder, decoder, name=name)
-
-
-@dataclasses.dataclass
-class ColourData:
-    """Train/validation/test colour images in [0, 1] and where they came from."""
-
-    train: np.ndarray
-    val: np.ndarray
-    test: np.ndarray
-    source: str
-
-
-def prepare(
-    dataset: str,
-    *,
-    limit: int | None = None,
-    size: int = 32,
-    seed: int = 42,
-    fractions=(0.8, 0.1, 0.1),
-) -> ColourData:
-    """Load a colour set, resize to ``size``, merge its official parts and split it like the source.
-
-    Args:
-        dataset: any :func:`aeutils.data.load` source with colour images.
-        limit: keep at most this many images (random, seeded).
-        size: image side after resizing.
-        seed: seed of ``limit`` and the split (source: 42).
-        fractions: train/validation/test fractions (source: 80/10/10).
-
-    Returns:
-        A :class:`ColourData`.
-
-    Raises:
-        DataError: a gray data set, or the loader's errors.
-    """
-    from aeutils import data as D
-
-    ds = D.load(dataset, size=size, limit=limit, seed=seed)
-    check_colour(ds.images[:1], what=f"{dataset} (colourisation needs colour images)")
-    tr, va, te = D.split_indices(len(ds), fractions, seed=seed)
-    source = f"{ds.source}; {len(tr)}/{len(va)}/{len(te)} split, seed {seed}"
-    return ColourData(ds.images[tr], ds.images[va], ds.images[te], source)
-
-
-def _row(name: str, truth, pred_rgb, *, pred_uv=None, out_of_gamut: int = 0, **extra) -> dict:
-    scores = colour_scores(truth, pred_rgb, pred_uv=pred_uv)
-    row = {"method": name}
-    row.update({k: float(np.mean(v)) for k, v in scores.items()})
-    row["rgb_mse_pm1"] = 4.0 * row["rgb_mse"]
-    row["out_of_gamut"] = out_of_gamut / float(np.prod(np.shape(truth)[:-1]))
-    row.update(extra)
-    row["per_image"] = scores
-    return row
-
-
-def baseline_rows(data: ColourData) -> list[dict]:
-    """Score the two baselines on the test images: the gray image itself, and the training set's mean chroma.
-
-    Both keep the true Y. "gray (zero chroma)" sets U = V = 0; "mean chroma"
-    sets U, V to their per-pixel mean over the training images.
-
-    Returns:
-        Two table rows (see :func:`run_route` for the columns) with
-        ``pred_rgb`` and ``pred_uv`` for plots.
-    """
-    y = luminance(data.test)
-    rows = []
-    mean_uv = rgb_to_yuv(data.train)[..., 1:].mean(axis=0)
-    for name, uv in (
-        ("gray (zero chroma)", np.zeros(data.test.shape[:-1] + (2,), np.float32)),
-        ("train mean chroma", np.broadcast_to(mean_uv, data.test.shape[:-1] + (2,)).astype(np.float32)),
-    ):
-        rgb, n_out = assemble_rgb(y, uv)
-        row = _row(name, data.test, rgb, pred_uv=uv, out_of_gamut=n_out, route="baseline")
-        row.update(pred_rgb=rgb, pred_uv=uv)
-        rows.append(row)
-    return rows
-
-
-def run_route(
-    route: str,
-    data: ColourData,
-    *,
-    filters: Sequence[int] | None = None,
-    epochs: int = 15,
-    batch_size: int = 128,
-    learning_rate: float = 1e-3,
-    seed: int = 42,
-    gray: str | None = None,
-    value_range: tuple[float, float] = (-1.0, 1.0),
-    verbose: int | str = 0,
-) -> dict:
-    """Train one colourisation route with the source's protocol and score it in RGB on [0, 1].
-
-    Protocol: MSE, Adam(``learning_rate``), ``batch_size``, ``epochs``, best
-    weights on validation loss, ReduceLROnPlateau(0.5, 3), EarlyStopping(10);
-    inputs and RGB targets in ``value_range`` (source: [-1, 1]). Route ``"yuv"``
-    rebuilds RGB from the true Y and the predicted UV.
-
-    Args:
-        route: a key of :data:`ROUTES` (``"rgb"`` or ``"yuv"``).
-        data: from :func:`prepare`.
-        filters: encoder channels (default the source's 32, 48, 64).
-        epochs, batch_size, learning_rate, seed: training.
-        gray: input luminance for route ``"rgb"`` (default the source's ``"mean"``).
-        value_range: model input/target range.
-        verbose: Keras progress display.
-
-    Returns:
-        A table row: ``method``, ``route``, ``learning_rate``, ``rgb_mse`` (on
-        [0, 1]), ``rgb_mse_pm1`` (x4, the source's scale), ``uv_mse`` (true
-        chroma), ``uv_mse_source`` (x4, chroma doubled as the source's),
-        ``psnr``, ``ssim``, ``ciede2000``, ``colourfulness``, ``chroma``,
-        ``out_of_gamut`` (fraction of pixels clipped), ``params``, ``train_s``,
-        ``epochs_run``, ``best_epoch``, ``source_value`` and ``ratio_to_source``
-        (when the source has this setting); plus ``per_image`` scores,
-        ``history``, ``pred_rgb`` and ``pred_uv`` (all test images).
-
-    Raises:
-        ValueError: unknown route.
-    """
-    from aeutils.train import fit, predict
-
-    if route not in ROUTES:
-        raise ValueError(f"unknown route {route!r}; choose from {sorted(ROUTES)}")
-    spec = ROUTES[route]
-    gray = gray or spec.gray
-    lo, hi = float(value_range[0]), float(value_range[1])
-
-    def pairs(images):
-        return colourisation_pairs(images, target=spec.target, gray=gray, value_range=(lo, hi))
-
-    x_tr, y_tr = pairs(data.train)
-    x_va, y_va = pairs(data.val)
-    x_te, _ = pairs(data.test)
-    input_shape = x_tr.shape[1:]
-    result = fit(
-        lambda: build_colouriser(
-            input_shape=input_shape,
-            output_channels=spec.output_channels,
-            output_activation=spec.output_activation,
-            filters=filters,
-            name=f"colouriser_{route}",
-        ),
-        x_tr,
-        y_tr,
-        validation_data=(x_va, y_va),
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        reduce_lr_patience=3,
-        early_stopping_patience=10,
-        seed=seed,
-        verbose=verbose,
-    )
-    del x_tr, y_tr, x_va, y_va
-    start = time.perf_counter()
-    out = predict(result.model, x_te)
-    if spec.target == "rgb":
-        pred_rgb, n_out = clip_to_gamut((out - lo) / (hi - lo))
-        pred_uv = None
-    else:
-        pred_uv = (out / (hi - lo)).astype(np.float32)
-        pred_rgb, n_out = assemble_rgb(luminance(data.test), pred_uv)
-    label = spec.label + ("" if gray == spec.gray else f" ({gray} gray)")
-    row = _row(
-        f"{label} lr {learning_rate:g}",
-        data.test,
-        pred_rgb,
-        pred_uv=pred_uv,
-        out_of_gamut=n_out,
-        route=route,
-        learning_rate=float(learning_rate),
-        params=int(result.model.count_params()),
-        train_s=round(result.seconds, 1),
-        epochs_run=result.epochs_run,
-        best_epoch=result.best_epoch,
-    )
-    row["predict_s"] = round(time.perf_counter() - start, 1)
-    src = SOURCE_FIGURES.get((route, float(learning_rate)))
-    row["source_metric"] = src[0] if src else None
-    row["source_value"] = src[1] if src else None
-    row["ratio_to_source"] = row[src[0]] / src[1] if src else None
-    row["history"] = result.history
-    row["pred_rgb"] = pred_rgb
-    row["pred_uv"] = rgb_to_yuv(pred_rgb)[..., 1:] if pred_uv is None else pred_uv
-    return row
-
-
-def swap_in_true_luma(row: dict, data: ColourData) -> dict:
-    """Score a gray → RGB result again with its luminance replaced by the true Y (no training).
-
-    Separates the two things route (a) must get right: if this row is much
-    better than the route's own, its loss against Y → UV comes from luminance
-    errors, not from worse colours.
-
-    Args:
-        row: a row from :func:`run_route` with ``pred_rgb``.
-        data: the same :class:`ColourData`.
-
-    Returns:
-        A table row named ``"<method> + true Y"`` with ``pred_rgb`` and ``pred_uv``.
-    """
-    uv = rgb_to_yuv(row["pred_rgb"])[..., 1:]
-    rgb, n_out = assemble_rgb(luminance(data.test), uv)
-    out = _row(
-        f"{row['method']} + true Y",
-        data.test,
-        rgb,
-        pred_uv=uv,
-        out_of_gamut=n_out,
-        route=f"{row.get('route', '')}+Y",
-        learning_rate=row.get("learning_rate"),
-    )
-    out.update(pred_rgb=rgb, pred_uv=uv)
-    return out
-
-
-TABLE_COLUMNS = (
-    "method",
-    "rgb_mse",
-    "rgb_mse_pm1",
-    "uv_mse",
-    "uv_mse_source",
-    "source_value",
-    "ratio_to_source",
-    "psnr",
-    "ssim",
-    "ciede2000",
-    "colourfulness",
-    "chroma",
-    "out_of_gamut",
-    "train_s",
-    "epochs_run",
-)
-
-
-def table_rows(rows: Sequence[Mapping], columns: Sequence[str] = TABLE_COLUMNS) -> list[dict]:
-    """The printable part of result rows (no per-image arrays, histories or images).
-
-    Example:
-    >>> table_rows([{"method": "m", "rgb_mse": 0.1, "pred_rgb": None}], columns=("method", "rgb_mse"))
-    [{'method': 'm', 'rgb_mse': 0.1}]
-    """
-    return [{k: r.get(k) for k in columns} for r in rows]
-
-
-def source_comparison(rows: Sequence[Mapping]) -> list[dict]:
-    """Rows that stand beside a figure of the source: its value, ours in the same metric and scale, the ratio.
-
-    The source says its data were on [-1, 1]; ``ours_unit`` and ``ratio_unit``
-    read its figure instead as computed on [0, 1] data (``rgb_mse``, ``uv_mse``:
-    4 times smaller), the other possible reading.
-
-    Args:
-        rows: result rows from :func:`run_route` (others are skipped).
-
-    Returns:
-        ``[{"setting", "metric", "source", "ours", "ratio", "ours_unit", "ratio_unit",
-        "train_s", "source_train_s"}]`` (the source gave a time only for Y → UV at 1e-5).
-
-    Example:
-    >>> row = {"method": "m", "source_metric": "uv_mse_source", "source_value": 0.003041,
-    ...        "uv_mse_source": 0.006082, "uv_mse": 0.0015205, "ratio_to_source": 2.0, "train_s": 1.0}
-    >>> side = source_comparison([row])[0]
-    >>> side["ratio"], side["ratio_unit"]
-    (2.0, 0.5)
-    """
-    unit = {"rgb_mse_pm1": "rgb_mse", "uv_mse_source": "uv_mse"}
-    out = []
-    for r in rows:
-        metric = r.get("source_metric")
-        if not metric:
-            continue
-        out.append(
-            {
-                "setting": r["method"],
-                "metric": metric,
-                "source": r["source_value"],
-                "ours": r[metric],
-                "ratio": r["ratio_to_source"],
-                "ours_unit": r[unit[metric]],
-                "ratio_unit": r[unit[metric]] / r["source_value"],
-                "train_s": r.get("train_s"),
-                "source_train_s": SOURCE_LOW_LR_SECONDS
-                if (r.get("route"), r.get("learning_rate")) == ("yuv", 1e-5)
-                else None,
-            }
-        )
-    return out
-
-
-def truth_row(data: ColourData) -> dict:
-    """Colourfulness and chroma of the true test images (the reference for desaturation)."""
-    return {
-        "method": "truth",
-        "colourfulness": float(np.mean(colourfulness(data.test))),
-        "chroma": float(np.mean(chroma_magnitude(data.test))),
-    }
-
-
-def verdict(rows: Sequence[Mapping]) -> dict:
-    """Check the study's claims on result rows from :func:`baseline_rows` and :func:`run_route`.
-
-    Uses the first ``"rgb"`` and first ``"yuv"`` route rows and the two baselines.
-
-    Returns:
-        ``{"yuv_beats_rgb_mse", "yuv_beats_rgb_ciede2000", "routes_beat_baselines",
-        "baseline_failures", "yuv_uv_mse_source", "yuv_within_source", "yuv_uv_mse",
-        "yuv_within_source_if_true_scale", "paired_rgb_mse", "paired_ciede2000"}``,
-        plus the zero-chroma baseline's UV and RGB MSE and the source's UV figure
-        as a fraction of it in the doubled and in the true chroma scale;
-        the ``paired_*`` entries are :func:`paired_difference` of Y → UV minus
-        gray → RGB per test image.
-
-    Raises:
-        ValueError: a route or baseline row missing.
-    """
-    by_route: dict[str, Mapping] = {}
-    for r in rows:
-        by_route.setdefault(r.get("route"), r)
-    if "rgb" not in by_route or "yuv" not in by_route:
-        raise ValueError("verdict needs a 'rgb' and a 'yuv' route row")
-    baselines = [r for r in rows if r.get("route") == "baseline"]
-    if len(baselines) < 2:
-        raise ValueError("verdict needs both baseline rows")
-    a, b = by_route["rgb"], by_route["yuv"]
-    failures = [
-        f"{r['method']} {m} {r[m]:.5g} >= {base['method']} {base[m]:.5g}"
-        for r in (a, b)
-        for base in baselines
-        for m in ("rgb_mse", "ciede2000")
-        if not r[m] < base[m]
-    ]
-    source = SOURCE_FIGURES[("yuv", 1e-3)][1]
-    zero = next(r for r in baselines if r["method"].startswith("gray"))
-    return {
-        "yuv_beats_rgb_mse": bool(b["rgb_mse"] < a["rgb_mse"]),
-        "yuv_beats_rgb_ciede2000": bool(b["ciede2000"] < a["ciede2000"]),
-        "routes_beat_baselines": not failures,
-        "baseline_failures": failures,
-        "yuv_uv_mse_source": float(b["uv_mse_source"]),
-        "yuv_within_source": bool(b["uv_mse_source"] <= source),
-        "yuv_uv_mse": float(b["uv_mse"]),
-        "yuv_within_source_if_true_scale": bool(b["uv_mse"] <= source),
-        # Where the source's figures sit against the zero-chroma baseline, read
-        # in either scale: which reading is plausible says which scale it used.
-        "zero_chroma_uv_mse_source": float(zero["uv_mse_source"]),
-        "source_uv_over_zero_chroma_doubled_scale": source / float(zero["uv_mse_source"]),
-        "source_uv_over_zero_chroma_true_scale": source / float(zero["uv_mse"]),
-        "yuv_uv_over_zero_chroma": float(b["uv_mse"]) / float(zero["uv_mse"]),
-        "zero_chroma_rgb_mse": float(zero["rgb_mse"]),
-        "paired_rgb_mse": paired_difference(b["per_image"]["rgb_mse"], a["per_image"]["rgb_mse"]),
-        "paired_ciede2000": paired_difference(b["per_image"]["ciede2000"], a["per_image"]["ciede2000"]),
     }

@@ -8,14 +8,10 @@ Rows finished are kept in --state (JSON), so an interrupted run resumes where it
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from aeutils import cae_study  # noqa: E402
-from aeutils.models import CAE_ARCHITECTURES  # noqa: E402
+from aeutils.studies import cae_architectures as S
 
 
 def main():
@@ -30,19 +26,19 @@ def main():
     if args.quick:
         args.limit, args.epochs = 3000, 1
         args.state = args.state.replace(".json", "_quick.json")
-    names = list(CAE_ARCHITECTURES) if args.architectures == "all" else args.architectures.split(",")
+    names = S.architecture_names(args.architectures)
     state_path = Path(args.state)
     state = json.loads(state_path.read_text()) if state_path.exists() else {}
     key = f"{args.dataset}|{args.epochs}|{args.limit}"
     done = state.setdefault(key, {})
     t0 = time.perf_counter()
-    data = cae_study.prepare(args.dataset, limit=args.limit or None)
+    data = S.prepare(args.dataset, limit=args.limit or None)
     print(f"data: {data.source}  (loaded in {time.perf_counter() - t0:.0f} s)", flush=True)
     for name in names:
         if name in done:
             continue
-        row = cae_study.run_architecture(name, data, epochs=args.epochs, verbose=2)
-        done[name] = cae_study.table_rows([row])[0]
+        row = S.run_architecture(name, data, epochs=args.epochs, verbose=2)
+        done[name] = S.table_rows([row])[0]
         state_path.parent.mkdir(parents=True, exist_ok=True)
         state_path.write_text(json.dumps(state, indent=2))
         print(f"finished {name} in {row['train_s']:.0f} s", flush=True)

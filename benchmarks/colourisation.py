@@ -23,11 +23,13 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import pandas as pd
 
-from aeutils import color  # noqa: E402
-from aeutils.reports import write_metrics  # noqa: E402
+from aeutils import color
+from aeutils.reports import write_metrics
+from aeutils.studies import colourisation as S
+
+ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_DATASET = f"npz:{ROOT.parent / 'shared' / 'data' / 'cifar10.npz'}"
 COLUMNS = (
@@ -60,32 +62,30 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
-    import pandas as pd
-
     args = parse_args(argv)
-    filters = color.parse_filters(args.filters)
-    low_routes = color.parse_routes(args.low_lr_routes) if args.low_learning_rate > 0 else []
+    checked = S.check_parameters({**vars(args), "size": 32})
+    filters, low_routes = checked["filters"], checked["low_lr_routes"]
     start = time.perf_counter()
-    data = color.prepare(args.dataset, limit=args.limit or None, seed=args.seed)
+    data = S.prepare(args.dataset, limit=args.limit or None, seed=args.seed)
     print(f"data: {data.source}", flush=True)
     common = {"filters": filters, "epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed}
-    truth = color.truth_row(data)
-    rows = color.baseline_rows(data)
+    truth = S.truth_row(data)
+    rows = S.baseline_rows(data)
     for route, lr in [("rgb", args.learning_rate), ("yuv", args.learning_rate)] + [
         (r, args.low_learning_rate) for r in low_routes
     ]:
         gray = args.rgb_route_gray if route == "rgb" else None
-        row = color.run_route(route, data, learning_rate=lr, gray=gray, **common)
+        row = S.run_route(route, data, learning_rate=lr, gray=gray, **common)
         print(f"  {row['method']}: {row['epochs_run']} epochs, {row['train_s']:.0f} s", flush=True)
         rows.append(row)
         if route == "rgb" and lr == args.learning_rate:
-            rows.append(color.swap_in_true_luma(row, data))
+            rows.append(S.swap_in_true_luma(row, data))
     for r in rows:  # images are not needed past this point
         r.pop("pred_rgb", None)
         r.pop("pred_uv", None)
-    verdict = color.verdict(rows)
-    table = color.table_rows([truth] + rows, COLUMNS)
-    side = color.source_comparison(rows)
+    verdict = S.verdict(rows)
+    table = S.table_rows([truth] + rows, COLUMNS)
+    side = S.source_comparison(rows)
 
     with pd.option_context("display.width", 250, "display.max_columns", 30):
         print(f"\nColourisation, {args.epochs} epochs, test images scored in RGB on [0, 1]:")

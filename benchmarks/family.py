@@ -41,13 +41,14 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.setdefault("MPLBACKEND", "Agg")  # before the study imports pyplot
 
 import numpy as np  # noqa: E402
 
-from aeutils import family_study as F  # noqa: E402
+from aeutils.params import parse_list  # noqa: E402
+from aeutils.studies import autoencoder_family as F  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TASKS = ("variants", "anomaly", "denoise", "inpaint", "sr", "probes")
 DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
@@ -119,10 +120,10 @@ def main(argv=None) -> int:
     parser.add_argument("--json", default="", help="also write every table to this JSON file")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
-    unknown = sorted(set(tasks) - set(TASKS))
-    if unknown:
-        parser.error(f"unknown tasks {unknown}; choose from {', '.join(TASKS)}")
+    try:
+        tasks = list(parse_list(args.tasks, str, name="tasks", choices=TASKS))
+    except ValueError as err:
+        parser.error(str(err))
     for path in (args.mnist, args.cifar):
         if not Path(path).is_file():
             parser.error(f"no such file {path} (see ../shared/data/PROVENANCE.md)")

@@ -27,17 +27,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from aeutils.studies import mixed_mnist_cifar as S
+from aeutils.train import predict
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data"
 
 TARGET_SSIM = 0.90
@@ -103,9 +100,6 @@ class Clock:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from aeutils import mixed_study as S
-    from aeutils.train import predict
-
     clock, t0 = Clock(), time.perf_counter()
     clock.start()
     data = S.prepare(

@@ -10,19 +10,16 @@ float32 matmul measured in the same run.
 """
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import keras
+import numpy as np
+import tensorflow as tf
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from aeutils import data as D  # noqa: E402
-from aeutils.models import build_cae  # noqa: E402
-from aeutils.train import fit  # noqa: E402
+from aeutils import data as D
+from aeutils.models import build_cae
+from aeutils.train import fit
 
 
 def conv_flops(model) -> float:

@@ -22,23 +22,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# Importing aeutils sets KERAS_BACKEND and TF_CPP_MIN_LOG_LEVEL; params loads no TensorFlow.
+from aeutils.params import parse_list
 
 GIB = 1024**3
 
 
 def child(size: int, n: int, epochs: int, batch_size: int, seed: int) -> dict:
     """Train one size in this process and return its row (run in a fresh child process)."""
+    # Imported here: only the child processes need TensorFlow (the parent measures them).
     import keras
     import numpy as np
 
@@ -103,7 +100,7 @@ def main(argv=None) -> int:
         return 0
     if args.quick:
         args.sizes, args.images, args.epochs = "256,512", 16, 2
-    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    sizes = parse_list(args.sizes, name="sizes", positive=True)
     rows = []
     for size in sizes:
         print(f"--- {size} px: {args.images} images, {args.epochs} epochs, batch {args.batch_size}", flush=True)

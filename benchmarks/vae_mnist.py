@@ -31,28 +31,20 @@ a 16-unit or absent hidden layer starves it). Usage::
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-REFERENCES = {
-    "grey": ("keras.io training loss, 30 epochs on 70k", 146.95),
-    "binary": ("TF CVAE tutorial test ELBO, 10 epochs", 156.0),
-}
-
+from aeutils import data as D
+from aeutils import latent, metrics, models
+from aeutils.params import parse_list
+from aeutils.studies.vae_latent_space import REFERENCES
+from aeutils.train import fit
 
 
 def load_mnist(path: str, *, limit: int | None, test_limit: int | None, seed: int):
     """Official train/test parts of mnist.npz as (N, 28, 28, 1) in [0, 1]."""
-    from aeutils import data as D
-
     ds = D.load_npz(path)
     train = ds.images[ds.subset == "train"]
     test = ds.images[ds.subset == "test"]
@@ -68,9 +60,6 @@ def load_mnist(path: str, *, limit: int | None, test_limit: int | None, seed: in
 
 def run_one(variant, arch, train, val, test, *, epochs, batch_size, learning_rate, samples, seed, verbose):
     """Train one VAE and score it on the test set; returns a table row."""
-    from aeutils import latent, metrics, models
-    from aeutils.train import fit
-
     if variant == "binary":
         train, val, test = ((a > 0.5).astype(np.float32) for a in (train, val, test))
     vae = models.build_vae(input_shape=(28, 28, 1), latent_dim=2, seed=seed, **models.VAE_MNIST_LAYOUTS[arch])
@@ -83,7 +72,7 @@ def run_one(variant, arch, train, val, test, *, epochs, batch_size, learning_rat
     scores = latent.evaluate_elbo(result.model, test, samples=samples, seed=seed)
     eval_s = time.perf_counter() - t0
     s = metrics.summarize(scores["negative_elbo"])
-    ref_name, ref = REFERENCES[variant]
+    ref = REFERENCES[variant]
     best = (result.best_epoch or result.epochs_run) - 1
     return {
         "variant": variant,
@@ -100,9 +89,9 @@ def run_one(variant, arch, train, val, test, *, epochs, batch_size, learning_rat
         "ci95": (s["ci95_high"] - s["ci95_low"]) / 2,
         "test_recon": float(np.mean(scores["reconstruction"])),
         "test_kl": float(np.mean(scores["kl"])),
-        "reference": ref,
-        "ratio": s["mean"] / ref,
-        "reference_is": ref_name,
+        "reference": ref.value,
+        "ratio": s["mean"] / ref.value,
+        "reference_is": ref.description,
         "eval_s": eval_s,
     }
 
@@ -124,16 +113,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.limit, args.test_limit, args.epochs = args.limit or 8000, args.test_limit or 2000, 3
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    archs = [a.strip() for a in args.archs.split(",") if a.strip()]
-    for v in variants:
-        if v not in REFERENCES:
-            parser.error(f"unknown variant {v!r}; choose from {sorted(REFERENCES)}")
-    from aeutils.models import VAE_MNIST_LAYOUTS
-
-    for a in archs:
-        if a not in VAE_MNIST_LAYOUTS:
-            parser.error(f"unknown architecture {a!r}; choose from {sorted(VAE_MNIST_LAYOUTS)}")
+    try:
+        variants = parse_list(args.variants, str, name="variants", choices=tuple(REFERENCES))
+        archs = parse_list(args.archs, str, name="architectures", choices=tuple(models.VAE_MNIST_LAYOUTS))
+    except ValueError as err:
+        parser.error(str(err))
     if not Path(args.data).is_file():
         parser.error(f"no MNIST file at {args.data} (see ../shared/data/PROVENANCE.md)")
 

@@ -1,4 +1,7 @@
-"""Tests for the autoencoder family: corruption layer, sparse and contractive penalties, variants, study runners."""
+"""Tests for the autoencoder family's toolkit parts: corruption layer, sparse and contractive penalties, variants.
+
+The study runners are tested in tests/studies/test_autoencoder_family.py.
+"""
 
 import keras
 import matplotlib
@@ -6,7 +9,6 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from aeutils import family_study as F
 from aeutils import models as Mo
 from aeutils import plotting
 from aeutils.layers import CORRUPTION_KINDS, Corruption
@@ -155,19 +157,6 @@ def test_contractive_autoencoder_reports_penalty_per_batch():
     np.testing.assert_allclose(rec.values["loss"][:3], np.array(recon) + 0.5 * w2, rtol=1e-4)
 
 
-def test_contractive_training_lowers_the_jacobian():
-    x = _x(32)
-    plain = Mo.build_contractive_autoencoder(input_shape=(16, 16, 1), latent_dim=4, filters=(4, 8), weight=0.0)
-    strong = Mo.build_contractive_autoencoder(input_shape=(16, 16, 1), latent_dim=4, filters=(4, 8), weight=1.0)
-    strong.set_weights(plain.get_weights())
-    for m in (plain, strong):
-        m.compile(optimizer=keras.optimizers.Adam(1e-2))
-        m.fit(x, x, batch_size=16, epochs=5, verbose=0)
-    j_plain = float(np.mean(F.jacobian_norms(plain, x)))
-    j_strong = float(np.mean(F.jacobian_norms(strong, x)))
-    assert j_strong < 0.5 * j_plain
-
-
 def test_batch_values_recovers_each_batch():
     cb = Mo.BatchValues(("penalty",))
     values = [3.0, 5.0, 1.0]
@@ -293,49 +282,3 @@ def test_roc_and_xy_curves():
         plotting.roc_curves({})
     with pytest.raises(ValueError, match="values"):
         plotting.xy_curves({"a": ([1, 2], [1])})
-
-
-# --- the study runners, on tiny data -------------------------------------------
-
-
-def test_study_runners_tiny():
-    data = F.prepare("embedded:digits8x8", limit=160, seed=0)
-    assert data.shape == (8, 8, 1) and len(data.train) == 128
-    idx = data.example_index()
-    assert len(idx) == 8 and idx[0] == 0 and idx[-1] == len(data.test) - 1
-    assert data.test_examples.shape == (8, 8, 8, 1) and data.example_index(total=3).tolist() == [0, 1, 2]
-    cfg = F.FamilyConfig(latent_dim=4, filters=(4, 8), epochs=1, batch_size=32)
-    plain = F.run_plain(data, cfg)
-    assert plain["rows"][1]["method"].startswith("PCA") and len(plain["jacobian_per_batch"]) == 4
-    den = F.run_denoising(data, cfg.replace(latent_dim=None), kind="gaussian", strength=0.3, plain=plain["model"])
-    assert [r["method"] for r in den["rows"]][0] == "noisy input" and len(den["rows"]) == 4
-    assert den["headline"]["psnr_gain_db"] == pytest.approx(den["rows"][-1]["psnr_db"] - den["rows"][0]["psnr_db"])
-    sp = F.run_sparse(data, cfg, weight=0.01)
-    assert len(sp["rows"]) == 2 and set(sp["codes"]) == {r["method"] for r in sp["rows"]}
-    con = F.run_contractive(data, cfg, plain=plain, n_jacobian=16)
-    assert len(con["jacobian_per_batch"]) == 2 and con["rows"][0]["jacobian_fro_sq"] > 0
-    beta = F.run_beta_sweep(data, cfg.replace(filters=(4,)), betas=(1.0, 4.0), latent_dim=2)
-    assert [r["beta"] for r in beta["rows"]] == [1.0, 4.0] and beta["rows"][0]["kl_nats"] >= 0
-    ano = F.run_anomaly(data, cfg, normal=0, score="local_max", window=3)
-    assert 0 <= ano["headline"]["auroc"] <= 1 and len(ano["roc"]) == 2 and ano["rows"][0]["score"] == "local_max 3x3"
-    with pytest.raises(ValueError, match="unknown score"):
-        F.run_anomaly(data, cfg, score="ssim")
-    inp = F.run_inpainting(data, cfg, kind="block", fraction=0.25, max_biharmonic=8, filters=4, convs=1)
-    assert [r["n_images"] for r in inp["rows"]] == [8, 8, 8, 8] and len(inp["headline"]) == 4
-    sr = F.run_super_resolution(data, cfg, filters=4, convs=1)
-    assert sr["examples"]["low_res"].shape[1:] == (4, 4, 1)
-    assert sr["rows"][0]["psnr_of_mean_mse_db"] == pytest.approx(10 * np.log10(1 / sr["rows"][0]["mse"]))
-    pr = F.run_probes(data, plain["model"])
-    assert [r["dim"] for r in pr["rows"]] == [4, 4, 64]
-    cs = F.run_code_sizes(data, cfg, sizes=(2, 4), reuse={4: plain["model"]})
-    assert cs["embedding"].shape == (len(data.test), 2) and [r["code_size"] for r in cs["rows"]] == [2, 4]
-    assert F.activity_stats(np.array([[0.0, 1.0], [0.0, 0.001]]))["dead_units"] == 1
-
-
-def test_parse_list():
-    assert F.parse_list("16, 32") == (16, 32)
-    assert F.parse_list("0.5,1,4", float) == (0.5, 1.0, 4.0)
-    with pytest.raises(ValueError, match="comma-separated"):
-        F.parse_list("a,b")
-    with pytest.raises(ValueError, match="empty"):
-        F.parse_list(" , ")

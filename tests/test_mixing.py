@@ -6,7 +6,6 @@ import pytest
 
 from aeutils import data as D
 from aeutils import metrics as M
-from aeutils import mixed_study as S
 from aeutils.layers import MixtureConsistency
 from aeutils.models import MIXED_CAE_PARAMS, build_mixed_cae, build_unmixer
 
@@ -203,50 +202,6 @@ def test_mixture_consistency_with_unequal_weights():
     assert MixtureConsistency.from_config(layer.get_config()).mix_weights == (0.25, 0.75)
     with pytest.raises(ValueError, match="two mixing weights"):
         MixtureConsistency((1.0,))
-
-
-# --- the study helpers --------------------------------------------------------------------
-
-
-def toy_study(n_train=12, n_test=4):
-    rng = np.random.default_rng(0)
-    a = D.ImageSet(rng.random((n_train + n_test, 16, 16, 1)).astype(np.float32), name="a")
-    b = D.ImageSet(rng.random((n_train + n_test, 16, 16, 3)).astype(np.float32), name="b")
-    train, test, info = D.mixed_train_test(a, b, n_test=n_test, size=16)
-    return S.MixedData(train, test, info, "toy")
-
-
-def test_source_schedule_accumulates_the_full_batch_gradient():
-    data = toy_study()
-    whole = S.train_source_schedule(data, steps=2, chunk=64, seed=3)
-    chunked = S.train_source_schedule(data, steps=2, chunk=5, seed=3)
-    assert len(whole.history["loss"]) == len(whole.history["val_loss"]) == 2
-    np.testing.assert_allclose(whole.history["loss"], chunked.history["loss"], rtol=1e-4)
-    for w1, w2 in zip(whole.model.get_weights(), chunked.model.get_weights()):
-        np.testing.assert_allclose(w1, w2, atol=1e-5)
-    with pytest.raises(ValueError, match="steps"):
-        S.train_source_schedule(data, steps=0)
-
-
-def test_study_train_score_pca_and_unmix():
-    data = toy_study()
-    res = S.train_autoencoder(data, epochs=1, batch_size=4)
-    assert set(res.history) >= {"loss", "val_loss"} and res.epochs_run == 1
-    sc = S.score(data.test.mixed, S.to_model(data.test.mixed))  # a perfect "reconstruction"
-    assert set(sc) >= {"ssim", "psnr", "ssim_source_way", "psnr_source_way", "mse"}
-    assert np.allclose(sc["ssim"], 1.0, atol=1e-5) and (sc["psnr"] == M.PSNR_CAP_DB).all()
-    row = S.with_ratios(S.summary_row("perfect", sc))
-    assert row["ssim_over_source"] == pytest.approx(row["ssim"] / S.SOURCE["ssim"])
-    recon, k = S.pca_reconstruction(data, 1024)
-    assert k == len(data.train) - 1 and recon.shape == data.test.mixed.shape
-    un = S.train_unmixer(data, epochs=1, batch_size=4, width=4)
-    first, second = S.unmix(un.model, data.test.mixed)
-    assert first.shape == second.shape == data.test.first.shape
-    np.testing.assert_allclose((first + second) / 2, data.test.mixed, atol=1e-5)
-    scores = S.unmix_scores(data.test, first, second)
-    assert set(scores) == {"first", "second"} and len(scores["first"]["ssim"]) == len(data.test)
-    table = S.table_rows([S.source_row(), row])
-    assert table[0]["psnr_source_way_db"] == 15.62 and list(table[1]) == list(S.TABLE_COLUMNS)
 
 
 def test_source_way_with_fixed_range_matches_fixed_psnr():

@@ -1,4 +1,4 @@
-"""Mixed MNIST + CIFAR-10 mean images (source report 2), shared by notebook and benchmark.
+"""Mixed MNIST + CIFAR-10 mean images (source report 2): notebook ``mixed_mnist_cifar`` and ``benchmarks/mixed.py``.
 
 The source paired MNIST digits (gray 28x28, repeated to 3 channels, resized to
 32x32) with CIFAR-10 images by index, averaged each pair and trained a small
@@ -14,7 +14,7 @@ schedule to show where its figures came from, fits PCA as the linear baseline,
 and trains an unmixing model (:func:`aeutils.models.build_unmixer`) that
 recovers both images from their mean. Models see values in [-1, 1] (the
 source's normalisation, mean 0.5 and std 0.5, applied to the mixed image);
-all metrics are computed on [0, 1].
+all metrics are computed on [0, 1]. The source's figures live in :data:`SOURCE`.
 """
 
 from __future__ import annotations
@@ -22,8 +22,11 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections.abc import Mapping
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from aeutils import data as D
 from aeutils import metrics as M
@@ -46,6 +49,43 @@ SOURCE = {
 }
 
 MODEL_RANGE = (-1.0, 1.0)
+
+#: The notebook's parameters (its ``parameters`` cell without ``metrics_path``), as recorded in its metrics.
+PARAMETERS = (
+    "first",
+    "second",
+    "n_train",
+    "n_test",
+    "pairing",
+    "pairing_seed",
+    "epochs",
+    "batch_size",
+    "learning_rate",
+    "source_steps",
+    "pca_components",
+    "unmix_epochs",
+    "unmix_width",
+    "seed",
+)
+
+
+def check_parameters(values: Mapping) -> dict:
+    """Check the notebook's parameters (e.g. its ``globals()``) before any data are loaded.
+
+    Returns:
+        The run's parameters as recorded in its metrics (:data:`PARAMETERS`).
+
+    Raises:
+        ValueError: an unknown pairing, or a negative count.
+    """
+    params = {k: values[k] for k in PARAMETERS}
+    if params["pairing"] not in D.PAIRINGS:
+        raise ValueError(f"pairing must be one of {D.PAIRINGS}, got {params['pairing']!r}")
+    counts = ("n_train", "n_test", "epochs", "source_steps", "pca_components", "unmix_epochs")
+    negative = {k: params[k] for k in counts if params[k] < 0}
+    if negative:
+        raise ValueError(f"counts must not be negative, got {negative}")
+    return params
 
 
 @dataclasses.dataclass
@@ -168,9 +208,6 @@ def train_source_schedule(
     Raises:
         ValueError: ``steps`` or ``chunk`` below 1.
     """
-    import keras
-    import tensorflow as tf
-
     if steps < 1 or chunk < 1:
         raise ValueError(f"steps and chunk must be at least 1, got {steps} and {chunk}")
     set_seed(seed)
@@ -227,6 +264,16 @@ def score(reference, prediction, *, model_scale: bool = True) -> dict[str, np.nd
         "ssim_source_way": src["ssim"],
         "data_range_source_way": src["data_range"],
     }
+
+
+def source_schedule_losses(history: Mapping) -> str:
+    """First and last step's training and test loss of :func:`train_source_schedule`, beside the source's."""
+    tr, te = SOURCE["train_loss_first_last"], SOURCE["test_loss_first_last"]
+    return (
+        f"loss first/last step: training {history['loss'][0]:.4f} → {history['loss'][-1]:.4f}, "
+        f"test {history['val_loss'][0]:.4f} → {history['val_loss'][-1]:.4f} "
+        f"(source: {tr[0]} → {tr[1]} and {te[0]} → {te[1]})"
+    )
 
 
 def summary_row(run: str, scores: dict, **extra) -> dict:
@@ -378,3 +425,20 @@ TABLE_COLUMNS = (
 def table_rows(rows: list[dict]) -> list[dict]:
     """Rows limited to :data:`TABLE_COLUMNS` (missing columns as ``None``), for tables and JSON."""
     return [{k: r.get(k) for k in TABLE_COLUMNS} for r in rows]
+
+
+def headline(ae_row: dict, pca_row: dict, source_schedule_row: dict | None, unmix_rows: list[dict]) -> dict:
+    """The notebook's headline metrics from its :func:`summary_row` rows (the optional parts when run)."""
+    out = {
+        "ssim": ae_row["ssim"],
+        "psnr_db": ae_row["psnr_db"],
+        "ssim_source_way": ae_row["ssim_source_way"],
+        "psnr_source_way_db": ae_row["psnr_source_way_db"],
+        "pca_psnr_db": pca_row["psnr_db"],
+    }
+    if source_schedule_row:
+        out["source_schedule_ssim_source_way"] = source_schedule_row["ssim_source_way"]
+        out["source_schedule_psnr_source_way_db"] = source_schedule_row["psnr_source_way_db"]
+    if unmix_rows:
+        out["unmix_first_psnr_db"], out["unmix_second_psnr_db"] = unmix_rows[0]["psnr_db"], unmix_rows[1]["psnr_db"]
+    return out

@@ -1,23 +1,73 @@
-"""The convolutional autoencoder architecture study (source report 4), shared by notebook and benchmark.
+"""The convolutional autoencoder architecture study (source report 4): notebook ``cae_architectures`` and
+``benchmarks/cae_table.py``.
 
 The source's protocol: one image set (CIFAR-10 train+test merged), scaled to
 [-1, 1], split 80/10/10 with seed 42; MSE, Adam 1e-3, batch 128, 15 epochs,
 best weights on validation loss, ReduceLROnPlateau(0.5, patience 3),
 EarlyStopping(patience 10). Test MSE is reported on [-1, 1] like the source,
 PSNR/SSIM on [0, 1].
+
+This module holds that protocol, the notebook's parameter checks and its
+summary; the source's test MSE per architecture is read through
+:func:`source_mse` (its one home at merge).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from aeutils import data as D
 from aeutils import metrics as M
 from aeutils.models import CAE_ARCHITECTURES, build_cae, check_latent_size, init_from_pca
+from aeutils.params import parse_list
 from aeutils.train import fit, predict
+
+#: The notebook's parameters (its ``parameters`` cell without ``metrics_path``), as recorded in its metrics.
+PARAMETERS = ("dataset", "limit", "architectures", "epochs", "batch_size", "learning_rate", "seed")
+
+#: The source's best row, the one ``ours-256`` is measured against.
+SOURCE_BEST = "32-48-64-double"
+
+
+def source_mse(name: str) -> float | None:
+    """The source's test MSE on [-1, 1] for architecture ``name`` (``None`` for ours)."""
+    # TODO(merge): the figures still sit in models.CAE_ARCHITECTURES; the models helper moves
+    # them into a marked dict in models/presets.py, which the lead moves here.
+    return CAE_ARCHITECTURES[name].source_mse
+
+
+def architecture_names(text: str | Sequence[str]) -> list[str]:
+    """Read ``"all"`` or comma-separated names of :data:`CAE_ARCHITECTURES`.
+
+    Raises:
+        ValueError: an unknown name (the message lists the known ones).
+
+    Example:
+    >>> architecture_names("classic, ours-256")
+    ['classic', 'ours-256']
+    """
+    if isinstance(text, str) and text.strip() == "all":
+        return list(CAE_ARCHITECTURES)
+    return list(parse_list(text, str, name="architectures", choices=tuple(CAE_ARCHITECTURES)))
+
+
+def check_parameters(values: Mapping) -> dict:
+    """Check the notebook's parameters (e.g. its ``globals()``) before any training.
+
+    Returns:
+        The run's parameters as recorded in its metrics (:data:`PARAMETERS`),
+        ``architectures`` as the list of names.
+
+    Raises:
+        ValueError: an unknown architecture.
+    """
+    params = {k: values[k] for k in PARAMETERS}
+    params["architectures"] = architecture_names(params["architectures"])
+    return params
 
 
 @dataclasses.dataclass
@@ -94,12 +144,12 @@ def run_architecture(
         "ssim": float(np.mean(scores["ssim"])),
         "train_s": round(result.seconds, 1),
         "epochs_run": result.epochs_run,
-        "source_mse": spec.source_mse,
+        "source_mse": source_mse(name),
         "ratio_to_source": None,
         "note": spec.note,
     }
-    if spec.source_mse:
-        row["ratio_to_source"] = row["test_mse_pm1"] / spec.source_mse
+    if row["source_mse"]:
+        row["ratio_to_source"] = row["test_mse_pm1"] / row["source_mse"]
     if pca:
         row.update(pca_row(data, latent["model"]))
     row["history"] = result.history
@@ -141,3 +191,36 @@ TABLE_COLUMNS = (
 def table_rows(rows: list[dict]) -> list[dict]:
     """The printable part of :func:`run_architecture` rows (no history or images)."""
     return [{k: r.get(k) for k in TABLE_COLUMNS} for r in rows]
+
+
+def ours_vs_pca(rows: list[dict]) -> dict:
+    """``ours-256`` against PCA at the same latent size and against the source's best row (empty if not run).
+
+    Returns:
+        ``{"ours_psnr_db", "pca_same_k_psnr_db", "ours_beats_pca", "ours_mse_pm1",
+        "source_best_mse_pm1", "ours_over_source_best"}``.
+    """
+    by_name = {r["architecture"]: r for r in rows}
+    if "ours-256" not in by_name:
+        return {}
+    ours = by_name["ours-256"]
+    summary = {
+        "ours_psnr_db": ours["psnr_db"],
+        "pca_same_k_psnr_db": ours.get("pca_psnr_db"),
+        "ours_beats_pca": bool(ours.get("pca_psnr_db") is not None and ours["psnr_db"] > ours["pca_psnr_db"]),
+        "ours_mse_pm1": ours["test_mse_pm1"],
+        "source_best_mse_pm1": source_mse(SOURCE_BEST),
+    }
+    summary["ours_over_source_best"] = summary["ours_mse_pm1"] / summary["source_best_mse_pm1"]
+    return summary
+
+
+def headline(rows: list[dict], summary: dict) -> dict:
+    """The notebook's headline metrics: the best row by test MSE and, when run, ours against PCA."""
+    best = min(rows, key=lambda r: r["test_mse_pm1"])
+    return {
+        "best": best["architecture"],
+        "best_test_mse_pm1": best["test_mse_pm1"],
+        "best_psnr_db": best["psnr_db"],
+        **{k: v for k, v in summary.items() if k.startswith("ours_psnr") or k == "ours_beats_pca"},
+    }

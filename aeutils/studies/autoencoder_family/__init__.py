@@ -1,0 +1,80 @@
+"""The autoencoder family and its applications (source report 5): notebook ``autoencoder_family`` and
+``benchmarks/family.py``.
+
+Each ``run_*`` function trains what it needs on a :class:`FamilyData` split and
+returns a result dict: ``rows`` (a table: the method beside its baseline),
+``headline`` (a few numbers) and arrays for the figures. Models come from
+:mod:`aeutils.models` (:func:`~aeutils.models.build_encoder_decoder` and the
+variants built on it), scores and baselines from :mod:`aeutils.applications`.
+
+A package, as the study is more than 600 lines:
+
+- ``protocol``: :class:`FamilyData` and :func:`prepare` (the 80/10/10 split),
+  :class:`FamilyConfig`, :func:`train`, :func:`seeded`, the notebook's
+  :func:`check_parameters`, :func:`config` and :func:`headline`;
+- ``variants``: :func:`run_plain`, :func:`run_denoising`, :func:`run_sparse`
+  (with :func:`activity_stats`), :func:`run_contractive` (with
+  :func:`jacobian_norms`), :func:`run_beta_sweep`;
+- ``applications``: :func:`run_anomaly`, :func:`run_inpainting`,
+  :func:`run_super_resolution`, :func:`run_probes`, :func:`run_code_sizes`.
+
+Every name is importable from the package: ``from aeutils.studies import autoencoder_family as F``.
+"""
+
+from aeutils.studies.autoencoder_family.applications import (
+    run_anomaly,
+    run_code_sizes,
+    run_inpainting,
+    run_probes,
+    run_super_resolution,
+)
+from aeutils.studies.autoencoder_family.protocol import (
+    CHOICES,
+    PARAMETERS,
+    FamilyConfig,
+    FamilyData,
+    check_parameters,
+    config,
+    headline,
+    prepare,
+    score_row,
+    seeded,
+    seeded_autoencoder,
+    train,
+)
+from aeutils.studies.autoencoder_family.variants import (
+    activity_stats,
+    jacobian_norms,
+    run_beta_sweep,
+    run_contractive,
+    run_denoising,
+    run_plain,
+    run_sparse,
+)
+
+__all__ = [
+    "CHOICES",
+    "PARAMETERS",
+    "FamilyConfig",
+    "FamilyData",
+    "activity_stats",
+    "check_parameters",
+    "config",
+    "headline",
+    "jacobian_norms",
+    "prepare",
+    "run_anomaly",
+    "run_beta_sweep",
+    "run_code_sizes",
+    "run_contractive",
+    "run_denoising",
+    "run_inpainting",
+    "run_plain",
+    "run_probes",
+    "run_sparse",
+    "run_super_resolution",
+    "score_row",
+    "seeded",
+    "seeded_autoencoder",
+    "train",
+]

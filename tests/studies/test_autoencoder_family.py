@@ -1,0 +1,113 @@
+"""The autoencoder family study (aeutils.studies.autoencoder_family): runners on tiny data, parameters, headline."""
+
+import keras
+import numpy as np
+import pytest
+
+from aeutils import models as Mo
+from aeutils.params import parse_list
+from aeutils.studies import autoencoder_family as F
+
+
+def _x(n=8, h=16, w=16, c=1, seed=0):
+    return np.random.default_rng(seed).random((n, h, w, c)).astype("float32")
+
+
+def test_contractive_training_lowers_the_jacobian():
+    x = _x(32)
+    plain = Mo.build_contractive_autoencoder(input_shape=(16, 16, 1), latent_dim=4, filters=(4, 8), weight=0.0)
+    strong = Mo.build_contractive_autoencoder(input_shape=(16, 16, 1), latent_dim=4, filters=(4, 8), weight=1.0)
+    strong.set_weights(plain.get_weights())
+    for m in (plain, strong):
+        m.compile(optimizer=keras.optimizers.Adam(1e-2))
+        m.fit(x, x, batch_size=16, epochs=5, verbose=0)
+    j_plain = float(np.mean(F.jacobian_norms(plain, x)))
+    j_strong = float(np.mean(F.jacobian_norms(strong, x)))
+    assert j_strong < 0.5 * j_plain
+
+
+# --- the study runners, on tiny data -------------------------------------------
+
+
+def test_study_runners_tiny():
+    data = F.prepare("embedded:digits8x8", limit=160, seed=0)
+    assert data.shape == (8, 8, 1) and len(data.train) == 128
+    idx = data.example_index()
+    assert len(idx) == 8 and idx[0] == 0 and idx[-1] == len(data.test) - 1
+    assert data.test_examples.shape == (8, 8, 8, 1) and data.example_index(total=3).tolist() == [0, 1, 2]
+    cfg = F.FamilyConfig(latent_dim=4, filters=(4, 8), epochs=1, batch_size=32)
+    plain = F.run_plain(data, cfg)
+    assert plain["rows"][1]["method"].startswith("PCA") and len(plain["jacobian_per_batch"]) == 4
+    den = F.run_denoising(data, cfg.replace(latent_dim=None), kind="gaussian", strength=0.3, plain=plain["model"])
+    assert [r["method"] for r in den["rows"]][0] == "noisy input" and len(den["rows"]) == 4
+    assert den["headline"]["psnr_gain_db"] == pytest.approx(den["rows"][-1]["psnr_db"] - den["rows"][0]["psnr_db"])
+    sp = F.run_sparse(data, cfg, weight=0.01)
+    assert len(sp["rows"]) == 2 and set(sp["codes"]) == {r["method"] for r in sp["rows"]}
+    con = F.run_contractive(data, cfg, plain=plain, n_jacobian=16)
+    assert len(con["jacobian_per_batch"]) == 2 and con["rows"][0]["jacobian_fro_sq"] > 0
+    beta = F.run_beta_sweep(data, cfg.replace(filters=(4,)), betas=(1.0, 4.0), latent_dim=2)
+    assert [r["beta"] for r in beta["rows"]] == [1.0, 4.0] and beta["rows"][0]["kl_nats"] >= 0
+    ano = F.run_anomaly(data, cfg, normal=0, score="local_max", window=3)
+    assert 0 <= ano["headline"]["auroc"] <= 1 and len(ano["roc"]) == 2 and ano["rows"][0]["score"] == "local_max 3x3"
+    with pytest.raises(ValueError, match="unknown score"):
+        F.run_anomaly(data, cfg, score="ssim")
+    inp = F.run_inpainting(data, cfg, kind="block", fraction=0.25, max_biharmonic=8, filters=4, convs=1)
+    assert [r["n_images"] for r in inp["rows"]] == [8, 8, 8, 8] and len(inp["headline"]) == 4
+    sr = F.run_super_resolution(data, cfg, filters=4, convs=1)
+    assert sr["examples"]["low_res"].shape[1:] == (4, 4, 1)
+    assert sr["rows"][0]["psnr_of_mean_mse_db"] == pytest.approx(10 * np.log10(1 / sr["rows"][0]["mse"]))
+    pr = F.run_probes(data, plain["model"])
+    assert [r["dim"] for r in pr["rows"]] == [4, 4, 64]
+    cs = F.run_code_sizes(data, cfg, sizes=(2, 4), reuse={4: plain["model"]})
+    assert cs["embedding"].shape == (len(data.test), 2) and [r["code_size"] for r in cs["rows"]] == [2, 4]
+    assert F.activity_stats(np.array([[0.0, 1.0], [0.0, 0.001]]))["dead_units"] == 1
+
+
+def test_parse_list():
+    # The study's list parameters go through the one parser, aeutils.params.parse_list.
+    assert parse_list("16, 32") == (16, 32)
+    assert parse_list("0.5,1,4", float) == (0.5, 1.0, 4.0)
+    with pytest.raises(ValueError, match="comma-separated"):
+        parse_list("a,b")
+    with pytest.raises(ValueError, match="at least 1"):  # was "empty list" in the study's own parser
+        parse_list(" , ")
+
+
+def _notebook_values(**changes):
+    from aeutils import reports
+
+    values = {k: v["default"] for k, v in reports.notebook_parameters("autoencoder_family").items()}
+    return {**values, **changes}
+
+
+def test_check_parameters_matches_the_notebook_and_refuses_bad_values():
+    from aeutils import reports
+
+    assert set(F.PARAMETERS) == set(reports.notebook_parameters("autoencoder_family")) - {"metrics_path"}
+    params = F.check_parameters(_notebook_values())
+    assert list(params) == list(F.PARAMETERS) and params["filters"] == "16,32"
+    cfg = F.config(params)
+    assert cfg.filters == (16, 32) and cfg.latent_dim == params["latent_dim"] and cfg.seed == params["seed"]
+    with pytest.raises(ValueError, match="betas"):
+        F.check_parameters(_notebook_values(betas="1,x"))
+    with pytest.raises(ValueError, match="code_sizes"):
+        F.check_parameters(_notebook_values(code_sizes="0,8"))
+    with pytest.raises(ValueError, match="anomaly_score"):
+        F.check_parameters(_notebook_values(anomaly_score="ssim"))
+
+
+def test_headline_from_section_results():
+    results = {
+        "plain": {"rows": [{"psnr_db": 20.0}, {"psnr_db": 18.5}]},
+        "denoising": {"headline": {"psnr_gain_db": 3.0}},
+        "sparse": {"headline": {"sparse_fraction_near_zero": 0.7}},
+        "contractive": {"headline": {"contractive_jacobian_fro_sq": 1.0, "plain_jacobian_fro_sq": 4.0}},
+        "inpainting": {"headline": {"ae_masked_psnr_db": 25.0, "biharmonic_masked_psnr_db": 24.0}},
+        "super_resolution": {"headline": {"sr_gain_db": 0.5}},
+        "anomaly": None,
+        "probes": {"headline": {"probe_ae": 0.9, "probe_pca": 0.85}},
+    }
+    h = F.headline(results)
+    assert h["ae_minus_pca_psnr_db"] == 1.5 and h["contractive_jacobian_ratio"] == 0.25
+    assert h["inpaint_ae_minus_biharmonic_db"] == 1.0 and "anomaly_auroc" not in h
+    assert h["probe_ae_minus_pca"] == pytest.approx(0.05)
