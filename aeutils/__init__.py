@@ -1,12 +1,18 @@
 """aeutils: autoencoder experiments on images with Keras 3 and TensorFlow.
 
-Modules: ``data`` (loading, preprocessing), ``models`` (builders, VAE, family
-variants), ``layers`` (custom layers), ``train`` (one fit helper), ``metrics``
-(MSE/PSNR/SSIM, baselines), ``latent`` (codes, interpolation, grids), ``color``
-(YUV, colourisation), ``compare`` (dataset comparison), ``applications``
-(anomaly, inpainting, super-resolution, probes), ``plotting``, ``reports``
-(papermill + nbconvert runner); ``cae_study``, ``mixed_study`` and
-``family_study`` hold each experiment's protocol.
+The toolkit: ``data`` (loading, embedded sets, transforms, patches, splits,
+``tf.data`` pipelines), ``models`` (encoder/decoder builders, layers, VAE,
+regularised autoencoders, restoration models, named presets), ``train`` (one
+fit helper), ``metrics`` (per-image MSE/PSNR/SSIM, summaries), ``baselines``
+(the one PCA, the mean image, classical fills and filters), ``stats``
+(two-sample tests, Holm, MMD, power), ``claims`` (what a run claims, and
+whether it holds), ``color`` (YUV, luminance, CIEDE2000, colourfulness),
+``latent`` (codes, interpolation, grids, ELBO), ``compare`` (two image sets
+compared by cross-reconstruction), ``applications`` (anomaly detection,
+inpainting, super-resolution inputs, probes), ``params`` (list parameters),
+``plotting`` and ``reports`` (papermill runner, pages, index).
+``studies`` holds one module per notebook: each experiment's protocol, its
+source's figures and its parameter checks; the toolkit never imports it.
 """
 
 import os

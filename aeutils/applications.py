@@ -26,7 +26,13 @@ All images are float arrays ``(N, H, W, C)`` in [0, 1].
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from aeutils import baselines as B
 from aeutils import metrics as M
@@ -41,6 +47,7 @@ from aeutils.baselines import (  # noqa: F401  (re-exported: their old home)
     pca_curve,
     tune_gaussian_filter,
 )
+from aeutils.data import resize, split_indices
 from aeutils.metrics import (  # noqa: F401  (re-exported: their old home)
     ERROR_SCORES,
     anomaly_report,
@@ -50,6 +57,7 @@ from aeutils.metrics import (  # noqa: F401  (re-exported: their old home)
     masked_psnr,
     roc_points,
 )
+from aeutils.models.layers import Corruption
 
 # ---------------------------------------------------------------------------
 # Denoising
@@ -62,7 +70,7 @@ def corrupt(images, *, kind: str = "gaussian", strength: float = 0.3, seed: int 
     Args:
         images: ``(N, H, W, C)`` in [0, 1].
         kind: ``"gaussian"``, ``"salt_pepper"``, ``"masking"`` or ``"block"``
-            (see :class:`aeutils.layers.Corruption`).
+            (see :class:`aeutils.models.layers.Corruption`).
         strength: noise standard deviation, or fraction of pixels hit.
         seed: seed of the noise.
 
@@ -72,7 +80,6 @@ def corrupt(images, *, kind: str = "gaussian", strength: float = 0.3, seed: int 
     Raises:
         ValueError: bad images, unknown kind or strength out of range.
     """
-    from aeutils.layers import Corruption
 
     x = M.check_images(images)
     layer = Corruption(kind, strength, seed=seed)
@@ -122,7 +129,6 @@ def one_class_split(labels, normal: int, *, fractions=(0.8, 0.1, 0.1), seed: int
         ValueError: ``normal`` absent from the labels, or a part without normal
             images or without anomalies.
     """
-    from aeutils.data import split_indices
 
     labels = np.asarray(labels)
     if normal not in set(labels.tolist()):
@@ -234,7 +240,6 @@ def downscale(images, factor: int = 2) -> np.ndarray:
     Raises:
         ValueError: sizes not divisible by ``factor`` or ``factor < 2``.
     """
-    from aeutils.data import resize
 
     x = M.check_images(images)
     if factor < 2 or x.shape[1] % factor or x.shape[2] % factor:
@@ -265,9 +270,6 @@ def linear_probe(
     Raises:
         ValueError: mismatched lengths or a single class in training.
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     xtr = np.asarray(train_features, dtype=np.float32).reshape(len(train_features), -1)
     xte = np.asarray(test_features, dtype=np.float32).reshape(len(test_features), -1)
@@ -277,9 +279,6 @@ def linear_probe(
     if len(np.unique(ytr)) < 2:
         raise ValueError("the training labels hold a single class")
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter, C=C, random_state=seed))
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

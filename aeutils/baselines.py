@@ -14,19 +14,23 @@
   :func:`biharmonic_fill` (with :func:`composite`, keeping observed pixels);
 * super-resolution: :func:`bicubic_upscale`.
 
-All images are float arrays ``(N, H, W, C)`` in [0, 1]. SciPy, scikit-learn,
-scikit-image and TensorFlow are imported inside the functions that need them
-(heavy, and most callers use one or two baselines).
+All images are float arrays ``(N, H, W, C)`` in [0, 1].
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 
 import numpy as np
+import tensorflow as tf
+from scipy.ndimage import correlate1d, gaussian_filter
+from skimage.restoration import inpaint_biharmonic
+from sklearn.decomposition import PCA
 
 from aeutils import metrics as M
+from aeutils.data import subsample
 
 # ---------------------------------------------------------------------------
 # PCA: fitted once, truncated for smaller code sizes
@@ -35,6 +39,19 @@ from aeutils import metrics as M
 #: ``solver=None`` in :func:`fit_pca`: an exact SVD when ``k`` is above half the
 #: rank (randomised SVD is then no faster and less accurate), randomised below.
 PCA_SOLVERS = (None, "full", "randomized", "auto", "covariance_eigh", "arpack")
+
+
+def gaussian_kernel_1d(sigma: float) -> list[float]:
+    """Normalised 1-D Gaussian weights of radius ``max(1, ceil(2 * sigma))`` (the normalised convolution's blur).
+
+    Example:
+    >>> [round(v, 3) for v in gaussian_kernel_1d(0.5)]
+    [0.107, 0.787, 0.107]
+    """
+    radius = max(1, math.ceil(2.0 * float(sigma)))
+    w = [math.exp(-0.5 * (i / float(sigma)) ** 2) for i in range(-radius, radius + 1)]
+    total = sum(w)
+    return [v / total for v in w]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,14 +137,13 @@ def fit_pca(x_train, k: int, *, seed: int = 0, max_fit: int | None = 20_000, sol
     >>> float(np.abs(basis.reconstruct(x) - x).max()) < 1e-5, basis.encode(x, 3).shape
     (True, (20, 3))
     """
-    from sklearn.decomposition import PCA
 
     if solver not in PCA_SOLVERS:
         raise ValueError(f"unknown solver {solver!r}; choose from {PCA_SOLVERS}")
     x_train = np.asarray(x_train, dtype=np.float32)
     flat = x_train.reshape(len(x_train), -1)
     if max_fit is not None and len(flat) > max_fit:
-        flat = flat[np.random.default_rng(seed).choice(len(flat), max_fit, False)]
+        flat = flat[subsample(len(flat), max_fit, seed, keep_order=False)]
     if not 0 < k <= min(flat.shape):
         raise ValueError(f"k={k} must be in 1..{min(flat.shape)} for data {flat.shape}")
     if solver is None:
@@ -207,7 +223,6 @@ def gaussian_filter_denoise(images, sigma: float) -> np.ndarray:
     Raises:
         ValueError: bad images or ``sigma < 0``.
     """
-    from scipy.ndimage import gaussian_filter
 
     x = M.check_images(images)
     if sigma < 0:
@@ -268,7 +283,7 @@ def normalized_convolution_fill(images, mask, *, sigma: float = 1.0, eps: float 
 
     ``(blur(x * valid) + eps * m) / (blur(valid) + eps)`` with a Gaussian blur
     of ``sigma`` pixels (zero padding; weights of
-    :func:`aeutils.layers.gaussian_kernel_1d`) and ``m`` the image's mean
+    :func:`aeutils.models.layers.gaussian_kernel_1d`) and ``m`` the image's mean
     observed value per channel; observed pixels are kept. The inpainting
     network (:func:`aeutils.models.build_inpainter`) computes the same fill in
     its graph and learns a correction to it.
@@ -282,9 +297,6 @@ def normalized_convolution_fill(images, mask, *, sigma: float = 1.0, eps: float 
     >>> round(float(normalized_convolution_fill(x, m, sigma=0.5)[0, 1, 1, 0]), 2)
     0.28
     """
-    from scipy.ndimage import correlate1d
-
-    from aeutils.layers import gaussian_kernel_1d
 
     x = M.check_images(images).astype(np.float64)
     m = M.check_mask(x, mask).astype(np.float64)
@@ -307,7 +319,6 @@ def biharmonic_fill(images, mask) -> np.ndarray:
     Raises:
         ValueError: bad images or mask.
     """
-    from skimage.restoration import inpaint_biharmonic
 
     x = M.check_images(images)
     m = M.check_mask(x, mask)[..., 0]
@@ -329,7 +340,6 @@ def bicubic_upscale(images, factor: int = 2) -> np.ndarray:
     Raises:
         ValueError: bad images or ``factor < 1``.
     """
-    import tensorflow as tf
 
     x = M.check_images(images)
     if factor < 1:

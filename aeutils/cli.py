@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from aeutils import __version__
+from aeutils import __version__, reports
+from aeutils.data import BASE_DIR_ENV
+from aeutils.params import parse_list
 from aeutils.studies import dataset_comparison
 
 #: The studies' own commands (only this module registers them: toolkit modules never import a study).
@@ -13,8 +16,6 @@ STUDY_COMMANDS = (dataset_comparison.add_command,)
 
 
 def _report(args) -> int:
-    from aeutils import reports
-    from aeutils.params import parse_list
 
     try:
         overrides = reports.read_parameter_file(args.file) if args.file else {}
@@ -52,7 +53,6 @@ def _report(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``aeutils`` argument parser with its sub-commands."""
-    from aeutils import reports
 
     parser = argparse.ArgumentParser(prog="aeutils", description=__doc__)
     parser.add_argument("--version", action="version", version=f"aeutils {__version__}")
@@ -92,9 +92,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     """Parse ``argv`` and run the sub-command; returns the exit code."""
-    import os
-
-    from aeutils.data import BASE_DIR_ENV
 
     # Notebooks run from notebooks/; relative paths typed here stay relative to here.
     os.environ.setdefault(BASE_DIR_ENV, os.getcwd())

@@ -22,6 +22,8 @@ figures) is :mod:`aeutils.studies.colourisation`.
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
+from skimage.color import deltaE_ciede2000, rgb2lab
 
 from aeutils import metrics as M
 from aeutils.data import DataError
@@ -352,7 +354,6 @@ def colourisation_dataset(
         DataError: gray or otherwise non-RGB images.
         ValueError: images outside [0, 1], unknown target or gray.
     """
-    import tensorflow as tf  # heavy: imported only where tf.data is used
 
     _check_target(target, gray)
     rgb = check_range(check_colour(images), (0.0, 1.0))
@@ -433,7 +434,6 @@ def ciede2000(truth, pred, *, batch: int = 1024) -> np.ndarray:
     >>> ciede2000(np.full((1, 2, 2, 3), 0.5), np.full((1, 2, 2, 3), 0.5)).tolist()
     [0.0]
     """
-    from skimage.color import deltaE_ciede2000, rgb2lab  # heavy optional dependency, imported on use
 
     a = check_range(check_colour(truth, what="truth"), (0.0, 1.0), what="truth")
     b = check_range(check_colour(pred, what="pred"), (0.0, 1.0), what="pred")

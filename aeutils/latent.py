@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.stats import norm
 
 from aeutils.models import VAE, decoder_of, encoder_of
 
@@ -312,7 +313,6 @@ def grid_coordinates(n: int = 20, limits: tuple[float, float] | None = None) -> 
     Raises:
         ValueError: ``n < 2`` or ``low >= high``.
     """
-    from scipy.stats import norm
 
     if n < 2:
         raise ValueError(f"a grid needs n >= 2, got {n}")

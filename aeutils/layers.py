@@ -1,4 +1,4 @@
-"""Kept for ``from aeutils.layers import ...``: the custom layers now live in :mod:`aeutils.models.layers`."""
+"""Kept so that ``from aeutils.layers import ...`` still works: the layers live in :mod:`aeutils.models.layers`."""
 
 from aeutils.models.layers import (  # noqa: F401
     CORRUPTION_KINDS,

@@ -12,8 +12,7 @@
 
 Every metric is computed on images in [0, 1] with a fixed data range of 1, so
 numbers are comparable across runs and with the literature. SSIM and PSNR come
-from ``tf.image`` (TensorFlow-only); TensorFlow, SciPy, scikit-learn and
-scikit-image are imported inside the functions that need them (heavy).
+from ``tf.image`` (TensorFlow-only).
 The baselines (PCA, the mean image) moved to :mod:`aeutils.baselines`;
 ``metrics.pca_baseline`` and ``metrics.mean_image_baseline`` still work.
 """
@@ -21,6 +20,10 @@ The baselines (PCA, the mean image) moved to :mod:`aeutils.baselines`;
 from __future__ import annotations
 
 import numpy as np
+import tensorflow as tf
+from scipy.ndimage import uniform_filter
+from skimage.metrics import structural_similarity
+from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
 
 def _check_pair(x, y):
@@ -63,7 +66,6 @@ def ssim_per_image(x, y, *, max_val: float = 1.0, batch: int = 512) -> np.ndarra
 
     Colour images get the mean SSIM over channels.
     """
-    import tensorflow as tf
 
     x, y = _check_pair(x, y)
     size = min(11, x.shape[1], x.shape[2])
@@ -153,7 +155,6 @@ def source_way_metrics(
     >>> m["ssim"].tolist(), m["psnr"].tolist()
     ([1.0, 1.0], [100.0, 100.0])
     """
-    from skimage.metrics import structural_similarity
 
     x, y = _check_pair(x, y)
     xn = ((x - mean) / std).astype(np.float64)
@@ -322,7 +323,6 @@ def error_score(images, reconstructions, *, score: str = "mse", window: int = 5)
         return mse_per_image(x, r)
     if r.shape != x.shape:
         raise ValueError(f"shapes differ: {x.shape} vs {r.shape}")
-    from scipy.ndimage import uniform_filter
 
     local = uniform_filter(((x - r) ** 2).mean(axis=-1), size=(1, int(window), int(window)), mode="constant")
     return local.max(axis=(1, 2))
@@ -355,7 +355,6 @@ def anomaly_report(val_normal_scores, test_scores, test_is_anomaly, *, fpr: floa
     >>> round(r["auroc"], 4)
     0.8889
     """
-    from sklearn.metrics import average_precision_score, roc_auc_score
 
     test_scores = np.asarray(test_scores, dtype=np.float64)
     y = np.asarray(test_is_anomaly).astype(bool)
@@ -392,7 +391,6 @@ def roc_points(test_scores, test_is_anomaly) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         ``(fpr, tpr)`` arrays.
     """
-    from sklearn.metrics import roc_curve
 
     fpr, tpr, _ = roc_curve(np.asarray(test_is_anomaly).astype(bool), np.asarray(test_scores))
     return fpr, tpr

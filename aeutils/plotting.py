@@ -6,6 +6,10 @@ from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+from matplotlib.colors import LogNorm
+
+from aeutils.data import subsample
 
 
 def _show(ax, img, value_range=(0.0, 1.0)):
@@ -115,7 +119,6 @@ def loss_curves(
 
 def metric_table(rows: Sequence[Mapping], *, index: str | None = None, precision: int = 4):
     """Turn result rows (dicts) into a pandas DataFrame rounded for display."""
-    import pandas as pd
 
     df = pd.DataFrame(list(rows))
     if index and index in df:
@@ -176,7 +179,7 @@ def latent_scatter(
         raise ValueError(f"{len(labels)} labels for {len(z)} codes")
     keep = np.arange(len(z))
     if len(z) > max_points:
-        keep = np.sort(np.random.default_rng(seed).choice(len(z), max_points, replace=False))
+        keep = subsample(len(z), max_points, seed)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     a, b = dims
     dot = float(np.clip(20_000 / max(len(keep), 1), 3, 40))  # bigger dots for few points
@@ -310,7 +313,6 @@ def heatmap(
     Raises:
         ValueError: a non-2-D matrix or labels that do not match its shape.
     """
-    from matplotlib.colors import LogNorm
 
     v = np.asarray(values, dtype=np.float64)
     if v.ndim != 2 or v.shape != (len(row_labels), len(col_labels)):

@@ -9,6 +9,8 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+from aeutils.data import make_dataset
+
 
 @dataclasses.dataclass
 class TrainResult:
@@ -141,7 +143,6 @@ def fit(
         ValueError: callbacks that need validation data without it, or a
             strategy with a ready-made model.
     """
-    from aeutils.data import make_dataset
 
     set_seed(seed)
     needs_val = restore_best or reduce_lr_patience or early_stopping_patience

@@ -73,7 +73,7 @@ def load_cifar(data_dir: Path, pool: int, seed: int) -> dict:
     """A random pool of CIFAR-10 training images (the whole set does not fit this machine's memory as floats)."""
     with np.load(data_dir / "cifar10.npz") as z:
         x, y = z["x_train"], z["y_train"].astype(int)
-    keep = np.sort(np.random.default_rng(seed).choice(len(x), pool, replace=False))
+    keep = D.subsample(len(x), pool, seed)
     return {"images": x[keep].astype(np.float32) / 255.0, "label": y[keep], "name": "cifar10"}
 
 

@@ -19,9 +19,30 @@ except RuntimeError:  # already initialised (e.g. doctest collected first)
     pass
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from aeutils.data import ImageSet  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _seed():
     keras.utils.set_random_seed(1234)
     yield
+
+
+@pytest.fixture()
+def toy_sets():
+    """Gray 28x28 'digits' with an official test split, colour 32x32 'photos' with a tiny one (as the CIFAR file)."""
+    rng = np.random.default_rng(0)
+    digits = ImageSet(
+        images=rng.random((30, 28, 28, 1)).astype(np.float32),
+        labels=np.arange(30) % 10,
+        name="toy-digits",
+        subset=np.array(["train"] * 20 + ["test"] * 10),
+    )
+    photos = ImageSet(
+        images=rng.random((24, 32, 32, 3)).astype(np.float32),
+        name="toy-photos",
+        subset=np.array(["train"] * 22 + ["test"] * 2),
+    )
+    return digits, photos

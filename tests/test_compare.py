@@ -100,7 +100,7 @@ def test_same_distribution_is_same_in_most_seeds():
 
 def test_heldout_discipline_no_training_image_is_scored(monkeypatch):
     import aeutils.compare.model as CM
-    import aeutils.train as T
+    import aeutils.compare.protocol as T  # the module whose ``fit`` the comparison calls
 
     rng = np.random.default_rng(0)
     a = _set(rng.uniform(0, 1, (20, 16, 16, 1)).astype(np.float32), "noiseA")

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from aeutils import baselines as B
 from aeutils import models as Mo
 from aeutils import plotting
-from aeutils.layers import CORRUPTION_KINDS, Corruption
+from aeutils.models.layers import CORRUPTION_KINDS, Corruption
 
 matplotlib.use("Agg")
 
@@ -198,14 +199,14 @@ def test_super_resolution_starts_as_bicubic():
 
 def test_inpainter_keeps_observed_pixels_and_starts_as_normalized_convolution():
     from aeutils import applications as A
-    from aeutils.layers import NormalizedConvolutionFill, gaussian_kernel_1d
+    from aeutils.models.layers import NormalizedConvolutionFill, gaussian_kernel_1d
 
     assert sum(gaussian_kernel_1d(1.3)) == pytest.approx(1.0) and len(gaussian_kernel_1d(1.0)) == 5
     x = _x(3, 8, 10, 3)
     mask = A.make_mask(x.shape, fraction=0.6, seed=1)
     mask[0] = True  # nothing observed: the fill falls back to the (zero) mean
     packed = A.inpainting_input(x, mask)
-    reference = A.normalized_convolution_fill(x, mask, sigma=1.3)
+    reference = B.normalized_convolution_fill(x, mask, sigma=1.3)
     fill = np.asarray(NormalizedConvolutionFill(1.3)(packed))
     np.testing.assert_allclose(np.where(mask, fill, x), reference, atol=1e-6)
     m = Mo.build_inpainter(input_shape=(8, 10, 3), filters=4, convs=2, sigma=1.3, seed=0)
@@ -222,7 +223,7 @@ def test_inpainter_keeps_observed_pixels_and_starts_as_normalized_convolution():
 
 
 def test_random_missing_only_in_training():
-    from aeutils.layers import RandomMissing
+    from aeutils.models.layers import RandomMissing
 
     x = np.concatenate([np.full((16, 16, 16, 2), 0.5, "float32"), np.zeros((16, 16, 16, 1), "float32")], -1)
     x[:, 0, 0, 2] = 1.0  # one given missing pixel

@@ -6,26 +6,8 @@ import pytest
 
 from aeutils import data as D
 from aeutils import metrics as M
-from aeutils.layers import MixtureConsistency
 from aeutils.models import MIXED_CAE_PARAMS, build_mixed_cae, build_unmixer
-
-
-def toy_sets():
-    """Gray 28x28 'digits' with an official test split, colour 32x32 'photos' with a tiny one (as the CIFAR file)."""
-    rng = np.random.default_rng(0)
-    digits = D.ImageSet(
-        images=rng.random((30, 28, 28, 1)).astype(np.float32),
-        labels=np.arange(30) % 10,
-        name="toy-digits",
-        subset=np.array(["train"] * 20 + ["test"] * 10),
-    )
-    photos = D.ImageSet(
-        images=rng.random((24, 32, 32, 3)).astype(np.float32),
-        name="toy-photos",
-        subset=np.array(["train"] * 22 + ["test"] * 2),
-    )
-    return digits, photos
-
+from aeutils.models.layers import MixtureConsistency
 
 # --- data: harmonise, mix, pairing, hold-out -------------------------------------------------
 
@@ -57,21 +39,10 @@ def test_mix_is_the_weighted_mean_and_checks_input():
         D.mix(a, b, weight=1.5)
 
 
-def test_pair_indices_index_and_seeded_shuffle():
-    a, b = D.pair_indices(6, 4)
-    assert a.tolist() == b.tolist() == [0, 1, 2, 3]
-    s1 = D.pair_indices(6, 4, n=3, pairing="shuffle", seed=5)
-    s2 = D.pair_indices(6, 4, n=3, pairing="shuffle", seed=5)
-    assert all(np.array_equal(x, y) for x, y in zip(s1, s2))
-    assert len(set(s1[0].tolist())) == 3 and max(s1[1]) < 4
-    with pytest.raises(D.DataError, match="pairing"):
-        D.pair_indices(3, 3, pairing="zip")
-    with pytest.raises(D.DataError, match="cannot make 5 pairs"):
-        D.pair_indices(3, 4, n=5)
 
 
-def test_holdout_prefers_official_test_split_then_holds_out_training_tail():
-    digits, photos = toy_sets()
+def test_holdout_prefers_official_test_split_then_holds_out_training_tail(toy_sets):
+    digits, photos = toy_sets
     tr, te, rule = D.holdout_indices(digits, 6)
     assert te.tolist() == list(range(20, 26)) and tr.tolist() == list(range(20))
     assert "official test split" in rule
@@ -102,27 +73,6 @@ def test_holdout_random_and_grouped_splits_are_disjoint():
         D.holdout_indices(plain, 0)
 
 
-def test_mixed_train_test_shapes_ranges_and_no_leak():
-    digits, photos = toy_sets()
-    train, test, info = D.mixed_train_test(digits, photos, n_test=6)
-    assert train.mixed.shape == (16, 32, 32, 3) and test.mixed.shape == (6, 32, 32, 3)
-    for part in (train, test):
-        assert part.first.shape == part.second.shape == part.mixed.shape
-        assert 0.0 <= part.mixed.min() and part.mixed.max() <= 1.0
-        np.testing.assert_allclose(part.mixed, (part.first + part.second) / 2, atol=1e-6)
-    # No image of either set is in both a training and a test pair.
-    assert not set(train.index_first) & set(test.index_first)
-    assert not set(train.index_second) & set(test.index_second)
-    assert info["shared_train_test_images"] == {"first": 0, "second": 0}
-    assert info["n_train"] == 16 and info["n_test"] == 6 and info["shape"] == [32, 32, 3]
-    assert info["pairing"].startswith("index")
-    # The source's rule: k-th training digit with k-th training photo.
-    assert train.index_first.tolist() == train.index_second.tolist() == list(range(16))
-    shuffled, _, info2 = D.mixed_train_test(digits, photos, n_test=6, n_train=8, pairing="shuffle", seed=2)
-    assert len(shuffled) == 8 and info2["pairing"].startswith("shuffle")
-    assert not set(shuffled.index_second) & set(range(16, 22))  # held-out photos stay out
-    with pytest.raises(D.DataError, match="pairing"):
-        D.mixed_train_test(digits, photos, n_test=6, pairing="nearest")
 
 
 # --- metrics: both conventions -------------------------------------------------------------

@@ -1,28 +1,27 @@
 """The comparison's figures: error matrix, error distributions, reconstructions, outliers, groups.
-
-Matplotlib (through :mod:`aeutils.plotting`) is imported inside each function:
-it is heavy and ``python -m aeutils`` imports this package.
 """
 
 from __future__ import annotations
 
+import textwrap
+
+import matplotlib.pyplot as plt
 import numpy as np
 
 from aeutils.compare.model import reconstruct
 from aeutils.compare.result import Comparison
+from aeutils.plotting import heatmap, image_rows
 from aeutils.stats import EPS
 
 
 def _short(name: str, width: int = 22) -> str:
     """A set name cut to fit under a heat-map column: the part after ``embedded:``, wrapped."""
-    import textwrap
 
     return "\n".join(textwrap.wrap(name.removeprefix("embedded:"), width, break_on_hyphens=False)[:2])
 
 
 def plot_error_matrix(result: Comparison):
     """The 3x2 matrix of mean held-out errors (models x sets) as a heat map, with 95% CIs."""
-    from aeutils.plotting import heatmap
 
     ann = []
     for m in ("A", "B", "merged"):
@@ -44,7 +43,6 @@ def plot_error_matrix(result: Comparison):
 
 def plot_error_histograms(result: Comparison, *, bins: int = 25):
     """Per-image held-out errors per direction (within vs cross under each model), and the preference."""
-    import matplotlib.pyplot as plt
 
     e = result.errors
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.6))
@@ -78,7 +76,6 @@ def plot_error_histograms(result: Comparison, *, bins: int = 25):
 
 def plot_reconstructions(result: Comparison, which: str = "A", *, n: int = 8):
     """Held-out images of one set with their reconstructions by model A, model B and the merged model."""
-    from aeutils.plotting import image_rows
 
     held = result.heldout(which)
     x = held.images[:n]
@@ -101,7 +98,6 @@ def plot_reconstructions(result: Comparison, which: str = "A", *, n: int = 8):
 
 def plot_outliers(result: Comparison, *, n: int = 4):
     """The held-out images each own model fits worst (flagged outliers first), with their reconstructions."""
-    from aeutils.plotting import image_rows
 
     rows, titles, cols = [], [], []
     for x in ("A", "B"):
@@ -133,7 +129,6 @@ def plot_outliers(result: Comparison, *, n: int = 4):
 
 def plot_groups(result: Comparison):
     """Mean held-out errors per group: within and cross for each set's images (log scale)."""
-    import matplotlib.pyplot as plt
 
     rows = result.groups
     fig, ax = plt.subplots(figsize=(max(5, 1.3 * len(rows) + 2) + 3, 3.6))

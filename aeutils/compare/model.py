@@ -1,19 +1,21 @@
 """The comparison's autoencoder, patch tiling, and per-image errors and codes of a trained model.
 
 Also the embeddings of the baseline tests of "Failing Loudly"
-(:func:`pca_codes`, :func:`random_encoder_codes`). Keras is imported inside the
-functions that need it (heavy: ``python -m aeutils`` imports this package).
+(:func:`pca_codes`, :func:`random_encoder_codes`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import keras
 import numpy as np
+from keras import ops
 
 from aeutils import data as D
 from aeutils.baselines import fit_pca
 from aeutils.metrics import mse_per_image
+from aeutils.models import build_autoencoder, build_decoder, build_encoder
 from aeutils.params import parse_list
 from aeutils.stats import EPS
 
@@ -45,7 +47,6 @@ def build_compare_autoencoder(
     Raises:
         ValueError: a side that is not a multiple of ``2 ** len(filters)``.
     """
-    from aeutils.models import build_autoencoder, build_decoder, build_encoder
 
     filters = parse_list(filters, int, name="filters", positive=True)
     step = 2 ** len(filters)
@@ -102,7 +103,6 @@ def reconstruct(
     Returns:
         ``(N, H, W, C)`` reconstructions.
     """
-    from keras import ops
 
     images = np.asarray(images, dtype=np.float32)
     out = np.empty_like(images)
@@ -135,7 +135,6 @@ def image_codes(model, images, *, patch: int = 0, stride: int | None = None, bat
     Raises:
         ValueError: a model without a ``{name}_encoder`` layer (see :func:`build_compare_autoencoder`).
     """
-    from keras import ops
 
     try:
         encoder = model.get_layer(f"{model.name}_encoder")
@@ -198,10 +197,6 @@ def random_encoder_codes(*sets, k: int = 32, seed: int = 0) -> list[np.ndarray]:
     The "UAE" embedding of "Failing Loudly": structure-preserving random
     features without any training.
     """
-    import keras
-    from keras import ops
-
-    from aeutils.models import build_encoder
 
     keras.utils.set_random_seed(seed)
     enc = build_encoder(input_shape=sets[0].shape[1:], filters=(16, 32), downsample="stride", latent_dim=k, name="uae")

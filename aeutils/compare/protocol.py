@@ -1,7 +1,4 @@
 """The protocol: train the three autoencoders on training images only, score every held-out image, decide.
-
-Keras and :mod:`aeutils.train` are imported inside the functions that train
-(heavy: ``python -m aeutils`` imports this package).
 """
 
 from __future__ import annotations
@@ -10,8 +7,10 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
+import keras
 import numpy as np
 
+from aeutils import data as D
 from aeutils.compare import model as CM
 from aeutils.compare.decision import decision_tests, group_breakdown
 from aeutils.compare.result import Comparison
@@ -26,11 +25,11 @@ from aeutils.compare.sets import (
 )
 from aeutils.params import parse_list
 from aeutils.stats import robust_outliers
+from aeutils.train import fit
 
 
 def _progress_callback(label: str, epochs: int, stream):
     """A Keras callback printing one compact progress line per model (updated in place on a terminal)."""
-    import keras
 
     tty = bool(getattr(stream, "isatty", lambda: False)())
 
@@ -49,7 +48,7 @@ def _progress_callback(label: str, epochs: int, stream):
 def _gather_training_inputs(images, patch, stride, *, cap: int | None, seed: int) -> np.ndarray:
     x, _ = CM.to_patches(images, patch, stride)
     if cap and len(x) > cap:
-        x = x[np.sort(np.random.default_rng(seed).choice(len(x), cap, replace=False))]
+        x = x[D.subsample(len(x), cap, seed)]
     return x
 
 
@@ -64,7 +63,6 @@ def _train_and_score(
     stream,
 ) -> dict:
     """Train the models on training images only and score every held-out image with every model."""
-    from aeutils.train import fit
 
     patch, stride = settings["patch"], settings["stride"]
     shape = (patch, patch, a.images.shape[-1]) if patch else a.images.shape[1:]

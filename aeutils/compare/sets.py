@@ -229,7 +229,7 @@ def prepare_set(
     ids = list(data.paths) if data.paths else [f"#{i}" for i in range(len(data))]
     out = PreparedSet(name=name or data.name, source=data.source, images=data.images, groups=labels, ids=ids)
     if limit and limit < len(out):
-        keep = np.sort(np.random.default_rng(seed).choice(len(out), size=limit, replace=False))
+        keep = D.subsample(len(out), limit, seed)
         out = out.take(keep)
         out.source += f"; {limit} images chosen at random (seed {seed})"
     return out

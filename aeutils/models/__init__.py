@@ -47,7 +47,6 @@ from aeutils.models.layers import (
 )
 from aeutils.models.presets import (
     CAE_ARCHITECTURES,
-    CAE_SOURCE_FIGURES,
     MIXED_CAE_PARAMS,
     PRESET_NAMES,
     VAE_MNIST_LAYOUTS,
@@ -76,7 +75,7 @@ from aeutils.models.vae import VAE, VAE_RECONSTRUCTIONS, build_image_vae, build_
 from aeutils.train import BatchValues  # moved to aeutils.train (a callback); kept here for old calls
 
 __all__ = [
-    "BatchValues", "CAESpec", "CAE_ARCHITECTURES", "CAE_SOURCE_FIGURES", "CORRUPTION_KINDS",
+    "BatchValues", "CAESpec", "CAE_ARCHITECTURES", "CORRUPTION_KINDS",
     "ContractiveAutoencoder", "Corruption", "JACOBIAN_METHODS", "MIXED_CAE_PARAMS", "MaskComposite",
     "MixtureConsistency", "NormalizedConvolutionFill", "PRESET_NAMES", "RandomMissing", "SPARSITY_PENALTIES",
     "Sampling", "SparseAutoencoder", "VAE", "VAE_MNIST_LAYOUTS", "VAE_RECONSTRUCTIONS",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
+
+from aeutils.baselines import gaussian_kernel_1d
 
 # ---------------------------------------------------------------------------
 # Sampling for variational autoencoders
@@ -282,19 +282,6 @@ class RandomMissing(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "kind": self.kind, "fraction": self.fraction, "seed": self.seed}
-
-
-def gaussian_kernel_1d(sigma: float) -> list[float]:
-    """Normalised 1-D Gaussian weights of radius ``max(1, ceil(2 * sigma))`` (the normalised convolution's blur).
-
-    Example:
-    >>> [round(v, 3) for v in gaussian_kernel_1d(0.5)]
-    [0.107, 0.787, 0.107]
-    """
-    radius = max(1, math.ceil(2.0 * float(sigma)))
-    w = [math.exp(-0.5 * (i / float(sigma)) ** 2) for i in range(-radius, radius + 1)]
-    total = sum(w)
-    return [v / total for v in w]
 
 
 @keras.saving.register_keras_serializable(package="aeutils")

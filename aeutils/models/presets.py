@@ -9,8 +9,8 @@
 * :data:`VAE_MNIST_LAYOUTS`: :func:`~aeutils.models.vae.build_vae` settings for 28x28 digits;
 * :func:`build_preset`: any of them by one name (:data:`PRESET_NAMES`).
 
-The source's *result* figures (:data:`CAE_SOURCE_FIGURES`) are kept apart from
-the architectures; they move to the study at merge.
+The source's *result* figures are not part of an architecture: they live in the
+study (:mod:`aeutils.studies.cae_architectures`).
 """
 
 from __future__ import annotations
@@ -30,20 +30,6 @@ from aeutils.models.vae import VAE, build_vae
 # ---------------------------------------------------------------------------
 # The CIFAR-10 architecture study (source report 4)
 # ---------------------------------------------------------------------------
-
-# MOVES TO studies/cae_architectures AT MERGE: the source report's figures, not
-# part of any architecture. ``source_mse``: the source's test MSE on [-1, 1];
-# ``source_latent``: the latent size the source reported. Read for now through
-# ``CAESpec.source_mse`` / ``CAESpec.source_latent``.
-CAE_SOURCE_FIGURES: dict[str, dict] = {
-    "classic": {"source_mse": 0.017909, "source_latent": 1024},
-    "4-6-8": {"source_mse": 0.026883, "source_latent": 512},
-    "16-24-32-published": {"source_mse": 0.047514, "source_latent": 2048},
-    "16-24-32-5x5": {"source_mse": 0.003731, "source_latent": 1152},
-    "32-48-64-single": {"source_mse": 0.007290, "source_latent": 4096},
-    "32-48-64-double": {"source_mse": 0.006165, "source_latent": 4096},
-}
-
 
 @dataclasses.dataclass(frozen=True)
 class CAESpec:
@@ -75,16 +61,6 @@ class CAESpec:
     kind: str = "cae"
     latent_dim: int | None = None
     name: str = ""
-
-    @property
-    def source_mse(self) -> float | None:
-        """The source's test MSE on [-1, 1] (``None`` for ours), from :data:`CAE_SOURCE_FIGURES`."""
-        return CAE_SOURCE_FIGURES.get(self.name, {}).get("source_mse")
-
-    @property
-    def source_latent(self) -> int | None:
-        """The latent size the source reported, from :data:`CAE_SOURCE_FIGURES`."""
-        return CAE_SOURCE_FIGURES.get(self.name, {}).get("source_latent")
 
 
 CAE_ARCHITECTURES: dict[str, CAESpec] = {

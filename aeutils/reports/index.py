@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
+import nbformat
+from PIL import Image
 
 from aeutils.reports.notebooks import NOTEBOOK_DIR, REPORT_DIR, list_notebooks, notebook_meta
 from aeutils.reports.record import now, read_record
@@ -21,8 +23,6 @@ TEMPLATE = jinja2.Environment(
 
 def thumbnail(ipynb: Path, *, width: int = 220) -> str | None:
     """A small PNG data URI of the notebook's key figure (a cell tagged ``key-figure``, else the first image)."""
-    import nbformat
-    from PIL import Image
 
     try:
         nb = nbformat.read(str(ipynb), as_version=4)

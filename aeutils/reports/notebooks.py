@@ -7,6 +7,9 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
+import papermill as pm
+import yaml
+
 #: The repository root (the notebooks live in ``ROOT / "notebooks"``).
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -49,7 +52,6 @@ def notebook_parameters(name: str, notebook_dir: Path = NOTEBOOK_DIR) -> dict[st
     Returns:
         ``{name: {"default": value, "type": type, "help": comment}}``.
     """
-    import papermill as pm  # heavy (pulls in nbclient, jupyter_client): only when a notebook is inspected
 
     raw = pm.inspect_notebook(str(notebook_path(name, notebook_dir)))
     out = {}
@@ -139,7 +141,6 @@ def read_parameter_file(path: str | Path) -> dict:
     Raises:
         ParameterError: the file is missing, unreadable or not a flat mapping.
     """
-    import yaml  # comes with papermill
 
     path = Path(path)
     try:

@@ -7,6 +7,9 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+import nbformat
+from nbconvert import HTMLExporter
+
 #: TensorFlow's C++ start-up log lines (printed before absl logging is set up,
 #: so no environment variable silences them); they are noise in a report.
 TF_LOG_LINE = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} \d\d:\d\d:\d\d)")
@@ -171,8 +174,6 @@ def render_html(
         meta: the notebook's ``metadata["aeutils"]`` (title, question).
         links: label → href for the links line (index, notebook, metrics JSON).
     """
-    import nbformat
-    from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(ipynb), as_version=4)
     strip_tf_logs(nb)

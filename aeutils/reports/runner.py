@@ -13,6 +13,8 @@ import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import papermill as pm
+
 from aeutils.reports.index import build_index
 from aeutils.reports.notebooks import (
     NOTEBOOK_DIR,
@@ -122,7 +124,6 @@ def run_notebook(
         ParameterError: before anything runs, for an unknown parameter or profile.
         KeyboardInterrupt: after recording the run as interrupted.
     """
-    import papermill as pm  # heavy: only when a notebook runs
 
     profile = "smoke" if smoke else profile
     out_dir = Path(out_dir)

@@ -13,10 +13,16 @@ command ``python -m aeutils compare A B`` is here:
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+import matplotlib
+import matplotlib.pyplot as plt
 
 from aeutils import data as D
 from aeutils.compare import (
@@ -89,10 +95,6 @@ def compare_settings(
 
 
 def _figure_html(fig) -> str:
-    import base64
-    import io
-
-    import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
@@ -106,9 +108,6 @@ def write_html(result: Comparison, path: str | Path) -> Path:
     Returns:
         The path written.
     """
-    import html
-
-    import matplotlib
 
     matplotlib.use("Agg", force=False)
     figs = [

@@ -60,7 +60,7 @@ def test_study_runners_tiny():
     assert [r["dim"] for r in pr["rows"]] == [4, 4, 64]
     cs = F.run_code_sizes(data, cfg, sizes=(2, 4), reuse={4: plain["model"]})
     assert cs["embedding"].shape == (len(data.test), 2) and [r["code_size"] for r in cs["rows"]] == [2, 4]
-    assert F.activity_stats(np.array([[0.0, 1.0], [0.0, 0.001]]))["dead_units"] == 1
+    assert Mo.code_activity(np.array([[0.0, 1.0], [0.0, 0.001]]), numpy=True)["dead_units"] == 1
 
 
 def test_parse_list():

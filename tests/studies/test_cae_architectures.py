@@ -23,6 +23,10 @@ def test_check_parameters_matches_the_notebook_and_reads_names():
 
 def test_source_figures_and_summary():
     assert S.source_mse("32-48-64-double") == 0.006165 and S.source_mse("ours-256") is None
+    assert set(S.SOURCE_FIGURES) < set(CAE_ARCHITECTURES)
+    assert S.SOURCE_FIGURES["16-24-32-5x5"]["source_latent"] == 1152
+    with pytest.raises(ValueError, match="unknown architecture"):
+        S.source_mse("nope")
     rows = [
         {"architecture": "classic", "test_mse_pm1": 0.02, "psnr_db": 22.0},
         {"architecture": "ours-256", "test_mse_pm1": 0.01, "psnr_db": 25.0, "pca_psnr_db": 24.0},

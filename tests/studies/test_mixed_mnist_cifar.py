@@ -12,7 +12,7 @@ def toy_study(n_train=12, n_test=4):
     rng = np.random.default_rng(0)
     a = D.ImageSet(rng.random((n_train + n_test, 16, 16, 1)).astype(np.float32), name="a")
     b = D.ImageSet(rng.random((n_train + n_test, 16, 16, 3)).astype(np.float32), name="b")
-    train, test, info = D.mixed_train_test(a, b, n_test=n_test, size=16)
+    train, test, info = S.mixed_train_test(a, b, n_test=n_test, size=16)
     return S.MixedData(train, test, info, "toy")
 
 
@@ -69,3 +69,39 @@ def test_headline_and_source_losses():
     assert h["source_schedule_ssim_source_way"] == 0.5 and h["unmix_second_psnr_db"] == 13.0
     line = S.source_schedule_losses({"loss": [1.0, 0.5], "val_loss": [0.9, 0.4]})
     assert "(source: 0.9747 → 0.2641 and 0.9674 → 0.2609)" in line and "1.0000 → 0.5000" in line
+
+
+def test_pair_indices_index_and_seeded_shuffle():
+    a, b = S.pair_indices(6, 4)
+    assert a.tolist() == b.tolist() == [0, 1, 2, 3]
+    s1 = S.pair_indices(6, 4, n=3, pairing="shuffle", seed=5)
+    s2 = S.pair_indices(6, 4, n=3, pairing="shuffle", seed=5)
+    assert all(np.array_equal(x, y) for x, y in zip(s1, s2))
+    assert len(set(s1[0].tolist())) == 3 and max(s1[1]) < 4
+    with pytest.raises(D.DataError, match="pairing"):
+        S.pair_indices(3, 3, pairing="zip")
+    with pytest.raises(D.DataError, match="cannot make 5 pairs"):
+        S.pair_indices(3, 4, n=5)
+
+
+def test_mixed_train_test_shapes_ranges_and_no_leak(toy_sets):
+    digits, photos = toy_sets
+    train, test, info = S.mixed_train_test(digits, photos, n_test=6)
+    assert train.mixed.shape == (16, 32, 32, 3) and test.mixed.shape == (6, 32, 32, 3)
+    for part in (train, test):
+        assert part.first.shape == part.second.shape == part.mixed.shape
+        assert 0.0 <= part.mixed.min() and part.mixed.max() <= 1.0
+        np.testing.assert_allclose(part.mixed, (part.first + part.second) / 2, atol=1e-6)
+    # No image of either set is in both a training and a test pair.
+    assert not set(train.index_first) & set(test.index_first)
+    assert not set(train.index_second) & set(test.index_second)
+    assert info["shared_train_test_images"] == {"first": 0, "second": 0}
+    assert info["n_train"] == 16 and info["n_test"] == 6 and info["shape"] == [32, 32, 3]
+    assert info["pairing"].startswith("index")
+    # The source's rule: k-th training digit with k-th training photo.
+    assert train.index_first.tolist() == train.index_second.tolist() == list(range(16))
+    shuffled, _, info2 = S.mixed_train_test(digits, photos, n_test=6, n_train=8, pairing="shuffle", seed=2)
+    assert len(shuffled) == 8 and info2["pairing"].startswith("shuffle")
+    assert not set(shuffled.index_second) & set(range(16, 22))  # held-out photos stay out
+    with pytest.raises(D.DataError, match="pairing"):
+        S.mixed_train_test(digits, photos, n_test=6, pairing="nearest")

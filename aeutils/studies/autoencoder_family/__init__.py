@@ -13,7 +13,7 @@ A package, as the study is more than 600 lines:
   :class:`FamilyConfig`, :func:`train`, :func:`seeded`, the notebook's
   :func:`check_parameters`, :func:`config` and :func:`headline`;
 - ``variants``: :func:`run_plain`, :func:`run_denoising`, :func:`run_sparse`
-  (with :func:`activity_stats`), :func:`run_contractive` (with
+  (codes summarised by :func:`aeutils.models.code_activity`), :func:`run_contractive` (with
   :func:`jacobian_norms`), :func:`run_beta_sweep`;
 - ``applications``: :func:`run_anomaly`, :func:`run_inpainting`,
   :func:`run_super_resolution`, :func:`run_probes`, :func:`run_code_sizes`.
@@ -43,7 +43,6 @@ from aeutils.studies.autoencoder_family.protocol import (
     train,
 )
 from aeutils.studies.autoencoder_family.variants import (
-    activity_stats,
     jacobian_norms,
     run_beta_sweep,
     run_contractive,
@@ -57,7 +56,6 @@ __all__ = [
     "PARAMETERS",
     "FamilyConfig",
     "FamilyData",
-    "activity_stats",
     "check_parameters",
     "config",
     "headline",

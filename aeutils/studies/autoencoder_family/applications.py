@@ -7,6 +7,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from aeutils import applications as A
+from aeutils import baselines as B
+from aeutils import data as D
+from aeutils import metrics as M
 from aeutils import models as Mo
 from aeutils.latent import encode
 from aeutils.studies.autoencoder_family.protocol import (
@@ -61,8 +64,8 @@ def run_anomaly(
     """
     if data.labels is None:
         raise ValueError(f"anomaly detection needs labels; {data.source} has none")
-    if score not in A.ERROR_SCORES:
-        raise ValueError(f"unknown score {score!r}; choose from {A.ERROR_SCORES}")
+    if score not in M.ERROR_SCORES:
+        raise ValueError(f"unknown score {score!r}; choose from {M.ERROR_SCORES}")
     split = A.one_class_split(data.labels, normal, fractions=data.fractions, seed=data.seed)
     x_tr, x_va, x_te = (data.images[split[p]] for p in ("train", "val", "test"))
     y = split["test_is_anomaly"]
@@ -83,9 +86,9 @@ def run_anomaly(
     score_name = score if score == "mse" else f"{score} {window}x{window}"
     rows, roc = [], {}
     for name, (val_s, test_s) in scores.items():
-        rep = A.anomaly_report(val_s, test_s, y, fpr=fpr)
+        rep = M.anomaly_report(val_s, test_s, y, fpr=fpr)
         rows.append({"method": name, "normal_class": normal, "score": score_name, **rep})
-        roc[f"{name}: AUROC {rep['auroc']:.3f}"] = A.roc_points(test_s, y)
+        roc[f"{name}: AUROC {rep['auroc']:.3f}"] = M.roc_points(test_s, y)
     headline = {"auroc": rows[0]["auroc"], "auprc": rows[0]["auprc"], "pca_auroc": rows[1]["auroc"]}
     return {"rows": rows, "roc": roc, "headline": headline, "model": model}
 
@@ -147,18 +150,18 @@ def run_inpainting(
     mask = A.make_mask(test.shape, kind=kind, fraction=fraction, seed=cfg.seed + 2)
     observed = A.apply_mask(test, mask)
     filled = {
-        "mean fill (per-pixel training mean)": A.mean_fill(observed, mask, train_images=data.train),
-        f"normalised convolution (sigma {sigma} px)": A.normalized_convolution_fill(observed, mask, sigma=sigma),
-        "biharmonic (scikit-image)": A.biharmonic_fill(observed, mask),
-        f"inpainting network (mask channel, {convs} x {filters} convs)": A.composite(
+        "mean fill (per-pixel training mean)": B.mean_fill(observed, mask, train_images=data.train),
+        f"normalised convolution (sigma {sigma} px)": B.normalized_convolution_fill(observed, mask, sigma=sigma),
+        "biharmonic (scikit-image)": B.biharmonic_fill(observed, mask),
+        f"inpainting network (mask channel, {convs} x {filters} convs)": B.composite(
             observed, predict(model, A.inpainting_input(observed, mask)), mask
         ),
     }
     rows = [
         {
             "method": name,
-            "masked_mse": float(np.nanmean(A.masked_mse(test, est, mask))),
-            "masked_psnr_db": float(np.nanmean(A.masked_psnr(test, est, mask))),
+            "masked_mse": float(np.nanmean(M.masked_mse(test, est, mask))),
+            "masked_psnr_db": float(np.nanmean(M.masked_psnr(test, est, mask))),
             "mask": kind,
             "fraction": fraction,
             "n_images": len(test),
@@ -197,7 +200,7 @@ def run_super_resolution(
     )
     res = train(model, lo_tr, cfg, y=data.train, validation=(lo_va, data.val))
     ours = np.clip(predict(model, lo_te), 0.0, 1.0)
-    bicubic = A.bicubic_upscale(lo_te, factor)
+    bicubic = B.bicubic_upscale(lo_te, factor)
     rows = [score_row(f"bicubic x{factor}", data.test, bicubic), score_row(f"ours x{factor}", data.test, ours)]
     for row in rows:
         # The mean of per-image PSNRs weighs near-flat images (50+ dB) heavily; the
@@ -227,7 +230,7 @@ def run_probes(data: FamilyData, model, *, max_train: int | None = 10_000, seed:
     y_tr, y_te = data.part_labels(0), data.part_labels(2)
     x_tr, x_te = data.train, data.test
     if max_train and len(x_tr) > max_train:
-        keep = np.sort(np.random.default_rng(seed).choice(len(x_tr), max_train, replace=False))
+        keep = D.subsample(len(x_tr), max_train, seed)
         x_tr, y_tr = x_tr[keep], y_tr[keep]
     rows = A.probe_comparison(encode(model, x_tr), encode(model, x_te), x_tr, x_te, y_tr, y_te, seed=seed)
     headline = {"probe_ae": rows[0]["accuracy"], "probe_pca": rows[1]["accuracy"], "probe_pixels": rows[2]["accuracy"]}
@@ -248,14 +251,14 @@ def run_code_sizes(
         "pca_embedding": 2-D PCA test codes}``.
     """
     reuse = dict(reuse or {})
-    pca_rows = {r["code_size"]: r for r in A.pca_curve(data.train, data.test, sizes, seed=cfg.seed)}
+    pca_rows = {r["code_size"]: r for r in B.pca_curve(data.train, data.test, sizes, seed=cfg.seed)}
     rows, embedding = [], None
     for k in sizes:
         model = reuse.get(k)
         if model is None:
             model = seeded_autoencoder(cfg, data, Mo.build_plain_autoencoder, latent_dim=int(k))
             train(model, data.train, cfg.replace(latent_dim=int(k)), validation=data.val)
-        s = A.image_scores(data.test, predict(model, data.test))
+        s = M.image_scores(data.test, predict(model, data.test))
         row = {"code_size": int(k), "ae_mse": s["mse"], "ae_psnr_db": s["psnr_db"]}
         if k in pca_rows:
             row.update({"pca_mse": pca_rows[k]["mse"], "pca_psnr_db": pca_rows[k]["psnr_db"]})
@@ -269,5 +272,5 @@ def run_code_sizes(
             [r["pca_psnr_db"] for r in rows if "pca_psnr_db" in r],
         ),
     }
-    pca_embedding = A.pca_codes(data.train, data.test, 2, seed=cfg.seed)[1]
+    pca_embedding = B.pca_codes(data.train, data.test, 2, seed=cfg.seed)[1]
     return {"rows": rows, "curves": curves, "embedding": embedding, "pca_embedding": pca_embedding}

@@ -15,6 +15,7 @@ import numpy as np
 
 from aeutils import applications as A
 from aeutils import data as D
+from aeutils import metrics as M
 from aeutils import models as Mo
 from aeutils.params import parse_list
 from aeutils.train import fit, set_seed
@@ -34,7 +35,7 @@ CHOICES = {
     "sparse_penalty": Mo.SPARSITY_PENALTIES,
     "contractive_method": Mo.JACOBIAN_METHODS,
     "vae_reconstruction": Mo.VAE_RECONSTRUCTIONS,
-    "anomaly_score": A.ERROR_SCORES,
+    "anomaly_score": M.ERROR_SCORES,
     "mask_kind": A.MASK_KINDS,
 }
 
@@ -199,7 +200,7 @@ def seeded_autoencoder(cfg: FamilyConfig, data: FamilyData, build, **kwargs):
 
 def score_row(name: str, truth, estimate, **extra) -> dict:
     """A table row: ``method`` name, :func:`aeutils.applications.image_scores` of ``estimate``, then ``extra``."""
-    return {"method": name, **A.image_scores(truth, estimate), **extra}
+    return {"method": name, **M.image_scores(truth, estimate), **extra}
 
 
 def check_parameters(values: Mapping) -> dict:

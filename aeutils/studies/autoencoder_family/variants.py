@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from aeutils import applications as A
+from aeutils import baselines as B
 from aeutils import metrics as M
 from aeutils import models as Mo
 from aeutils.latent import encode
@@ -43,7 +44,7 @@ def run_plain(data: FamilyData, cfg: FamilyConfig, *, jacobian_method: str = "st
     k = min(cfg.latent_dim, len(data.train), int(np.prod(data.shape)))
     rows = [
         score_row("plain autoencoder", data.test, recon, code_size=cfg.latent_dim),
-        score_row(f"PCA ({k} components)", data.test, M.pca_baseline(data.train, data.test, k), code_size=k),
+        score_row(f"PCA ({k} components)", data.test, B.pca_baseline(data.train, data.test, k), code_size=k),
     ]
     return {
         "model": model,
@@ -88,13 +89,13 @@ def run_denoising(
     res = train(model, data.train, cfg, validation=(val_noisy, data.val))
     noisy = A.corrupt(data.test, kind=kind, strength=strength, seed=cfg.seed + 2)
     denoised = predict(model, noisy)
-    sigma = A.tune_gaussian_filter(val_noisy, data.val)
+    sigma = B.tune_gaussian_filter(val_noisy, data.val)
     rows = [
         score_row("noisy input", data.test, noisy),
         score_row(
             f"Gaussian filter (sigma {sigma} px, tuned on validation)",
             data.test,
-            A.gaussian_filter_denoise(noisy, sigma),
+            B.gaussian_filter_denoise(noisy, sigma),
         ),
     ]
     if plain is not None:
@@ -114,24 +115,6 @@ def run_denoising(
         "rows": rows,
         "headline": headline,
         "examples": {"noisy": noisy[ex], "denoised": np.clip(denoised[ex], 0, 1), "clean": data.test[ex]},
-    }
-
-
-def activity_stats(codes, threshold: float = 0.01) -> dict:
-    """Sparsity of a set of codes ``(N, units)``.
-
-    Returns:
-        ``{"mean_activation"``: mean ``|z|``, ``"fraction_near_zero"``: share of
-        values with ``|z| < threshold``, ``"dead_units"``: units below the
-        threshold on every image, ``"mean_active_units"``: units at or above it per image``}``.
-    """
-    z = np.abs(np.asarray(codes, dtype=np.float64))
-    near = z < threshold
-    return {
-        "mean_activation": float(z.mean()),
-        "fraction_near_zero": float(near.mean()),
-        "dead_units": int(near.all(axis=0).sum()),
-        "mean_active_units": float((~near).sum(axis=1).mean()),
     }
 
 
@@ -163,7 +146,8 @@ def run_sparse(
         res = train(model, data.train, cfg, validation=data.val, compile_model=False)
         z = encode(model, data.test)
         codes[label], models[label], hists[label] = z, model, res.history
-        rows.append({**score_row(label, data.test, predict(model, data.test)), **activity_stats(z, threshold)})
+        activity = Mo.code_activity(z, threshold, numpy=True)
+        rows.append({**score_row(label, data.test, predict(model, data.test)), **activity})
     headline = {
         "sparse_fraction_near_zero": rows[1]["fraction_near_zero"],
         "control_fraction_near_zero": rows[0]["fraction_near_zero"],
@@ -175,7 +159,7 @@ def run_sparse(
 
 def jacobian_norms(model, x, *, method: str = "auto", batch: int = 64) -> np.ndarray:
     """Per-image squared Frobenius norm of ``model``'s encoder Jacobian on images ``x``."""
-    enc = model.encoder  # TODO(merge): models.encoder_of(model), the one "encoder of a model"
+    enc = Mo.encoder_of(model, strict=True)
     out = [
         np.asarray(Mo.jacobian_frobenius_sq(enc, x[i : i + batch], method=method, projections=8)[1])
         for i in range(0, len(x), batch)
@@ -280,7 +264,7 @@ def run_beta_sweep(
                 "reconstruction_nats": float(ev["reconstruction_loss"]),
                 "kl_nats": float(ev["kl_loss"]),
                 "loss": float(ev["loss"]),
-                "psnr_db": A.image_scores(data.test, recon)["psnr_db"],
+                "psnr_db": M.image_scores(data.test, recon)["psnr_db"],
                 "active_units": int((z_mean.var(axis=0) > 0.01).sum()),
                 "latent_dim": latent_dim,
             }

@@ -1,4 +1,4 @@
-"""Mixed MNIST + CIFAR-10 mean images (source report 2): notebook ``mixed_mnist_cifar`` and ``benchmarks/mixed.py``.
+"""The mixed study's protocol: training, scoring, the source's schedule, PCA and unmixing.
 
 The source paired MNIST digits (gray 28x28, repeated to 3 channels, resized to
 32x32) with CIFAR-10 images by index, averaged each pair and trained a small
@@ -28,9 +28,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from aeutils import baselines as B
 from aeutils import data as D
 from aeutils import metrics as M
 from aeutils.models import build_mixed_cae, build_unmixer
+from aeutils.studies.mixed_mnist_cifar.pairs import PAIRINGS, MixedSet, mixed_train_test
 from aeutils.train import TrainResult, fit, predict, set_seed
 
 #: The source report's setting and figures.
@@ -79,8 +81,8 @@ def check_parameters(values: Mapping) -> dict:
         ValueError: an unknown pairing, or a negative count.
     """
     params = {k: values[k] for k in PARAMETERS}
-    if params["pairing"] not in D.PAIRINGS:
-        raise ValueError(f"pairing must be one of {D.PAIRINGS}, got {params['pairing']!r}")
+    if params["pairing"] not in PAIRINGS:
+        raise ValueError(f"pairing must be one of {PAIRINGS}, got {params['pairing']!r}")
     counts = ("n_train", "n_test", "epochs", "source_steps", "pca_components", "unmix_epochs")
     negative = {k: params[k] for k in counts if params[k] < 0}
     if negative:
@@ -93,14 +95,14 @@ class MixedData:
     """Training and test mean images with their parts, and how they were made.
 
     Attributes:
-        train: training pairs (:class:`aeutils.data.MixedSet`, values in [0, 1]).
+        train: training pairs (:class:`MixedSet`, values in [0, 1]).
         test: test pairs, from images no training pair uses.
-        info: the report of :func:`aeutils.data.mixed_train_test`.
+        info: the report of :func:`mixed_train_test`.
         source: one line naming both sets, the pairing and the sizes.
     """
 
-    train: D.MixedSet
-    test: D.MixedSet
+    train: MixedSet
+    test: MixedSet
     info: dict
     source: str
 
@@ -131,7 +133,7 @@ def prepare(
         aeutils.data.DataError: unknown source or pairing, or sets too small.
     """
     a, b = D.load(first), D.load(second)
-    train, test, info = D.mixed_train_test(a, b, n_test=n_test, n_train=n_train or None, pairing=pairing, seed=seed)
+    train, test, info = mixed_train_test(a, b, n_test=n_test, n_train=n_train or None, pairing=pairing, seed=seed)
     source = (
         f"mean images of {a.name} ({a.source}) and {b.name} ({b.source}); "
         f"{info['n_train']} training / {info['n_test']} test pairs; pairing {info['pairing']}"
@@ -331,10 +333,10 @@ def pca_reconstruction(data: MixedData, k: int = 1024, *, seed: int = 0) -> tupl
         ``(reconstructions in [0, 1], k_used)``.
     """
     k_used = int(min(k, len(data.train) - 1, math.prod(data.train.mixed.shape[1:])))
-    return M.pca_baseline(data.train.mixed, data.test.mixed, k_used, seed=seed), k_used
+    return B.pca_baseline(data.train.mixed, data.test.mixed, k_used, seed=seed), k_used
 
 
-def unmix_targets(part: D.MixedSet) -> np.ndarray:
+def unmix_targets(part: MixedSet) -> np.ndarray:
     """The unmixer's target: both source images stacked on the channel axis, in [-1, 1]."""
     return to_model(np.concatenate([part.first, part.second], axis=-1))
 
@@ -387,7 +389,7 @@ def unmix(model, mixed) -> tuple[np.ndarray, np.ndarray]:
     return out[..., :c], out[..., c:]
 
 
-def unmix_scores(part: D.MixedSet, first, second) -> dict[str, dict[str, np.ndarray]]:
+def unmix_scores(part: MixedSet, first, second) -> dict[str, dict[str, np.ndarray]]:
     """Score estimates of both source images (fixed range on [0, 1] and the source's way).
 
     Returns:
@@ -399,7 +401,7 @@ def unmix_scores(part: D.MixedSet, first, second) -> dict[str, dict[str, np.ndar
     }
 
 
-def mixture_as_estimate(part: D.MixedSet) -> tuple[np.ndarray, np.ndarray]:
+def mixture_as_estimate(part: MixedSet) -> tuple[np.ndarray, np.ndarray]:
     """The trivial unmixing baseline: take the mixture itself for both source images."""
     return part.mixed, part.mixed
 

@@ -1,12 +1,4 @@
-"""Study-only data code. MOVES TO THE STUDIES AT MERGE: the lead moves it; no toolkit module imports it.
-
-* the mixed MNIST/CIFAR study's pairing protocol — :data:`PAIRINGS`,
-  :func:`pair_indices`, :class:`MixedSet`, :func:`mix_sets`,
-  :func:`mixed_train_test` → ``aeutils/studies/mixed_mnist_cifar.py``;
-
-``aeutils.data`` re-exports these names until then, so ``D.mixed_train_test``
-etc. keep working (that re-export is the only import of this module).
-"""
+"""The mixed study's pairing protocol: which digit goes with which photo, and the mixed training and test sets."""
 
 from __future__ import annotations
 
