@@ -12,26 +12,11 @@ import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from scipy import stats as _scipy_stats
+
+from aeutils.metrics import mean_interval
 
 #: Run statuses, in the order a reader cares about them.
 STATUSES = ("ok", "claims not met", "failed", "interrupted")
-
-
-def mean_interval(values, *, confidence: float = 0.95) -> tuple[float, float] | None:
-    """Student-t interval for the mean of ``values`` (``None`` with fewer than two finite values).
-
-    Example:
-    >>> lo, hi = mean_interval([1.0, 2.0, 3.0])
-    >>> round(lo, 3), round(hi, 3)
-    (-0.484, 4.484)
-    """
-    v = np.asarray(values, dtype=np.float64).ravel()
-    v = v[np.isfinite(v)]
-    if v.size < 2:
-        return None
-    half = _scipy_stats.t.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size)
-    return float(v.mean() - half), float(v.mean() + half)
 
 
 def _number(x):

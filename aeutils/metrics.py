@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 from scipy.ndimage import uniform_filter
+from scipy.stats import t as t_dist
 from skimage.metrics import structural_similarity
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
 
@@ -89,26 +90,47 @@ def reconstruction_metrics(x, y, *, value_range=(0.0, 1.0)) -> dict[str, np.ndar
     return {"mse": mse_per_image(x, y), "psnr": psnr_per_image(x, y), "ssim": ssim_per_image(x, y)}
 
 
+def mean_interval(values, *, confidence: float = 0.95) -> tuple[float, float] | None:
+    """Student-t interval for the mean of ``values`` (``None`` with fewer than two finite values).
+
+    The t quantile keeps small samples honest (with 3 values it is 4.30, not 1.96); for the
+    skewed per-image errors of a few hundred images it agrees with a bootstrap to within a few
+    percent, so one rule serves every summary and claim.
+
+    Example:
+    >>> lo, hi = mean_interval([1.0, 2.0, 3.0])
+    >>> round(lo, 3), round(hi, 3)
+    (-0.484, 4.484)
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return None
+    half = t_dist.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
+    return float(v.mean() - half), float(v.mean() + half)
+
+
 def summarize(values) -> dict[str, float]:
-    """Mean, spread and a 95% confidence interval of the mean for a set of per-image values.
+    """Mean, spread and a 95% Student-t confidence interval of the mean for a set of per-image values.
 
     Example:
     >>> s = summarize([1.0, 2.0, 3.0])
-    >>> s["mean"], s["median"], s["n"]
-    (2.0, 2.0, 3)
+    >>> s["mean"], s["median"], s["n"], round(s["ci95_high"], 3)
+    (2.0, 2.0, 3, 4.484)
     """
     v = np.asarray(values, dtype=np.float64)
     n = len(v)
     sd = float(v.std(ddof=1)) if n > 1 else 0.0
-    half = 1.96 * sd / np.sqrt(n) if n > 1 else 0.0
+    ci = mean_interval(v)
+    lo, hi = ci if ci is not None else (float(v.mean()), float(v.mean()))
     return {
         "mean": float(v.mean()),
         "std": sd,
         "median": float(np.median(v)),
         "p05": float(np.percentile(v, 5)),
         "p95": float(np.percentile(v, 95)),
-        "ci95_low": float(v.mean() - half),
-        "ci95_high": float(v.mean() + half),
+        "ci95_low": lo,
+        "ci95_high": hi,
         "n": n,
     }
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from aeutils.data import make_dataset
 
@@ -29,6 +32,14 @@ class TrainResult:
     seconds: float
     epochs_run: int
     best_epoch: int | None = None
+
+    def __repr__(self) -> str:
+        """A one-line summary: model, epochs, best epoch, final losses and time."""
+        last = {k: v[-1] for k, v in self.history.items() if k in ("loss", "val_loss") and len(v)}
+        losses = ", ".join(f"{k} {v:.4g}" for k, v in last.items())
+        best = f", best epoch {self.best_epoch}" if self.best_epoch else ""
+        return (f"TrainResult({self.model.name!r}: {self.epochs_run} epochs{best}"
+                f"{', ' + losses if losses else ''}, {self.seconds:.1f} s)")
 
 
 class RestoreBest(keras.callbacks.Callback):
@@ -111,15 +122,18 @@ def fit(
     verbose: int | str = "auto",
     callbacks=(),
     compile_model: bool = True,
+    steps_per_epoch: int | None = None,
+    log_dir: str | os.PathLike | None = None,
 ) -> TrainResult:
-    """Compile and train a model with Adam, seeded, on arrays through ``tf.data``.
+    """Compile and train a model with Adam, seeded, on arrays through ``tf.data`` (or on a ``tf.data`` dataset).
 
     Args:
         model: a model, or a function building one. With ``strategy`` it must be
             a function, so the variables are created inside ``strategy.scope()``.
-        x: training inputs (array).
+        x: training inputs: an array, or a ``tf.data.Dataset`` of ``(inputs, targets)``
+            batches (then ``y`` must be ``None`` and ``batch_size`` is the dataset's own).
         y: training targets; ``None`` means ``x`` (an autoencoder).
-        validation_data: ``x_val`` or ``(x_val, y_val)``; needed for
+        validation_data: ``x_val``, ``(x_val, y_val)`` or a ``tf.data.Dataset``; needed for
             ``restore_best`` and the plateau/early-stop callbacks.
         epochs, batch_size, learning_rate: as usual. With a strategy,
             ``batch_size`` is the global batch.
@@ -135,13 +149,15 @@ def fit(
         compile_model: set False for models that compile themselves (e.g. a VAE
             with its own ``train_step``); they are still compiled with Adam if
             not compiled yet.
+        steps_per_epoch: batches per epoch, for an endless dataset.
+        log_dir: if set, TensorBoard logs and a CSV history (``history.csv``) go there.
 
     Returns:
         A :class:`TrainResult`.
 
     Raises:
-        ValueError: callbacks that need validation data without it, or a
-            strategy with a ready-made model.
+        ValueError: callbacks that need validation data without it, a
+            strategy with a ready-made model, or ``y`` given with a dataset.
     """
 
     set_seed(seed)
@@ -166,9 +182,16 @@ def fit(
     else:
         m = build_and_compile()
 
-    train_ds = make_dataset(x, y, batch_size=batch_size, shuffle=True, seed=seed)
+    if isinstance(x, tf.data.Dataset):
+        if y is not None:
+            raise ValueError("with a tf.data dataset, y must be None: the dataset yields (inputs, targets)")
+        train_ds = x
+    else:
+        train_ds = make_dataset(x, y, batch_size=batch_size, shuffle=True, seed=seed)
     val_ds = None
-    if validation_data is not None:
+    if isinstance(validation_data, tf.data.Dataset):
+        val_ds = validation_data
+    elif validation_data is not None:
         vx, vy = validation_data if isinstance(validation_data, tuple) else (validation_data, None)
         val_ds = make_dataset(vx, vy, batch_size=batch_size)
 
@@ -180,8 +203,17 @@ def fit(
         cbs.append(keras.callbacks.ReduceLROnPlateau(factor=reduce_lr_factor, patience=reduce_lr_patience))
     if early_stopping_patience:
         cbs.append(keras.callbacks.EarlyStopping(patience=early_stopping_patience))
+    if log_dir is not None:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+        cbs += [
+            keras.callbacks.TensorBoard(str(log_dir)),
+            keras.callbacks.CSVLogger(str(Path(log_dir) / "history.csv")),
+        ]
     start = time.perf_counter()
-    hist = m.fit(train_ds, validation_data=val_ds, epochs=epochs, callbacks=cbs, verbose=verbose, shuffle=False)
+    hist = m.fit(
+        train_ds, validation_data=val_ds, epochs=epochs, callbacks=cbs, verbose=verbose, shuffle=False,
+        steps_per_epoch=steps_per_epoch,
+    )
     seconds = time.perf_counter() - start
     history = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
     epochs_run = len(next(iter(history.values()), []))

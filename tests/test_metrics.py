@@ -132,3 +132,14 @@ def test_old_names_still_work():
         "image_scores",
     ):
         assert getattr(A, name) is getattr(M, name)
+
+
+def test_small_sample_intervals_use_student_t():
+    v = [1.0, 2.0, 4.0]
+    s = M.summarize(v)
+    half = (s["ci95_high"] - s["ci95_low"]) / 2
+    z_half = 1.96 * np.std(v, ddof=1) / np.sqrt(3)
+    assert half / z_half == pytest.approx(4.303 / 1.96, rel=1e-3)  # 2.2 times wider than 1.96 gave
+    big = np.random.default_rng(0).normal(size=2000)
+    lo, hi = M.mean_interval(big)
+    assert (hi - lo) / 2 == pytest.approx(1.96 * big.std(ddof=1) / np.sqrt(2000), rel=2e-3)

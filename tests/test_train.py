@@ -4,6 +4,7 @@ import tensorflow as tf
 
 from aeutils import models as Mo
 from aeutils import train as T
+from aeutils.train import fit
 
 
 def _tiny():
@@ -72,3 +73,22 @@ def test_mirrored_strategy_over_two_logical_cpus():
     assert strategy.num_replicas_in_sync == 2
     assert np.isfinite(r.history["loss"]).all()
     assert r.model.predict(x[:2], verbose=0).shape == (2, 16, 16, 1)
+
+
+def test_fit_takes_a_tf_data_dataset_and_writes_logs(tmp_path):
+    x = np.random.default_rng(0).random((16, 8, 8, 1)).astype(np.float32)
+    ds = tf.data.Dataset.from_tensor_slices((x, x)).batch(8)
+    res = fit(lambda: Mo.build_autoencoder(input_shape=(8, 8, 1), filters=(4,)), ds, validation_data=ds,
+              epochs=2, verbose=0, log_dir=tmp_path / "logs")
+    assert res.epochs_run == 2 and (tmp_path / "logs" / "history.csv").read_text().count("\n") == 3
+    assert len(repr(res)) < 300 and "2 epochs" in repr(res)
+    with pytest.raises(ValueError, match="y must be None"):
+        fit(Mo.build_autoencoder(input_shape=(8, 8, 1), filters=(4,)), ds, x, epochs=1)
+
+
+def test_image_set_repr_is_short():
+    from aeutils import data
+
+    s = data.load("embedded:digits8x8")
+    text = repr(s)
+    assert len(text) < 300 and "1797 images of 8x8x1" in text and "10 classes" in text

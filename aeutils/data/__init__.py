@@ -9,7 +9,8 @@ D.load("embedded:mnist5000")``); every name lives in one module:
 * :mod:`~aeutils.data.sources` — :func:`load`, the one entry point (tfds names,
   ``npz:PATH``, image folders, ``embedded:NAME``), the loaders :func:`load_npz`,
   :func:`load_folder`, :func:`load_tfds`, :func:`load_square_images` (photos of
-  any size, centre-cropped square), :func:`read_image_files`, :func:`resolve_path`;
+  any size, centre-cropped square), :func:`read_image` (one file, faithful to its bit depth),
+  :func:`read_image_files`, :func:`resolve_path`;
 * :mod:`~aeutils.data.embedded` — the offline sets pip packages ship, in one
   registry :data:`EMBEDDED` (:func:`load_embedded`, :func:`register_embedded`,
   :func:`embedded_photos`), among them the stereo motorcycle tiles as photographed
@@ -52,6 +53,7 @@ from aeutils.data.sources import (
     load_npz,
     load_square_images,
     load_tfds,
+    read_image,
     read_image_files,
     resolve_path,
 )
@@ -64,7 +66,10 @@ from aeutils.data.splits import (
     subsample,
 )
 from aeutils.data.transforms import (
+    INTEGER_RANGES,
+    RANGE_TOLERANCE,
     center_crop_square,
+    check_finite,
     harmonise,
     mix,
     resize,
@@ -107,6 +112,7 @@ __all__ = [
     "motorcycle_light_pair",
     "random_crop_dataset",
     "random_crops",
+    "read_image",
     "read_image_files",
     "register_embedded",
     "resize",
@@ -121,5 +127,8 @@ __all__ = [
     "tile_image",
     "to_grayscale",
     "to_unit_range",
+    "check_finite",
+    "RANGE_TOLERANCE",
+    "INTEGER_RANGES",
     "unscale",
 ]

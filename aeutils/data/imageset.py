@@ -41,6 +41,29 @@ class ImageSet:
     subset: np.ndarray | None = None
     paths: list[str] | None = None
 
+    def __repr__(self) -> str:
+        """A one-line summary: name, count, shape, value range and labels (never the pixels).
+
+        Example:
+        >>> ImageSet(np.zeros((3, 2, 2, 1), np.float32), labels=np.array([0, 1, 1]), name="toy")
+        ImageSet('toy': 3 images of 2x2x1, labels 0..1 (2 classes))
+        """
+        shape = "x".join(str(v) for v in self.images.shape[1:])
+        if self.labels is not None and len(self.labels):
+            names = self.label_names
+            k = len(np.unique(self.labels))
+            labels = f", labels {int(np.min(self.labels))}..{int(np.max(self.labels))} ({k} classes)"
+            if names and len(names) <= 4:
+                labels = f", labels {', '.join(map(str, names))}"
+        else:
+            labels = ""
+        subset = ""
+        if self.subset is not None:
+            n_test = int((np.asarray(self.subset) == "test").sum())
+            subset = f", {n_test} official test images"
+        text = f"ImageSet({self.name!r}: {len(self)} images of {shape}{labels}{subset})"
+        return text if len(text) <= 200 else text[:197] + "...)"
+
     def __len__(self) -> int:
         return len(self.images)
 

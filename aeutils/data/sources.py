@@ -23,6 +23,7 @@ import socket
 from pathlib import Path
 
 import numpy as np
+import tifffile
 from PIL import Image, UnidentifiedImageError
 
 from aeutils.data.embedded import embedded_photos, load_embedded
@@ -40,6 +41,7 @@ def load(
     grayscale: bool = False,
     limit: int | None = None,
     seed: int = 0,
+    value_range: tuple[float, float] | None = None,
 ) -> ImageSet:
     """Load an image set from a tfds name, a ``.npz`` file, a folder or an embedded set.
 
@@ -52,6 +54,9 @@ def load(
         limit: keep at most this many images, chosen at random with ``seed``
             (order preserved), so a quick run still sees every class.
         seed: seed for ``limit``.
+        value_range: the range float images are stored in (``.npz`` arrays, float image files),
+            e.g. ``(-1, 1)``; ``None``: ``(0, 1)`` for floats, the type's range for integers
+            (8-bit / 255, 16-bit / 65535). Values outside it are refused, never remapped.
 
     Returns:
         An :class:`ImageSet` with float32 images in [0, 1].
@@ -71,9 +76,11 @@ def load(
     if kind == "embedded":
         out = load_embedded(rest)
     elif kind == "npz" or source.endswith(".npz"):
-        out = load_npz(resolve_path(rest if kind == "npz" else source))
+        out = load_npz(resolve_path(rest if kind == "npz" else source), value_range=value_range)
     elif kind == "folder" or os.path.sep in source or Path(source).exists():
-        out = load_folder(resolve_path(rest if kind == "folder" else source), size=size)
+        out = load_folder(
+            resolve_path(rest if kind == "folder" else source), size=size, grayscale=grayscale, value_range=value_range
+        )
     elif kind == "tfds":
         out = load_tfds(rest)
     elif not rest:
@@ -117,23 +124,33 @@ _SOURCE_HELP = (
 )
 
 
-def load_npz(path: str | os.PathLike) -> ImageSet:
+def load_npz(path: str | os.PathLike, *, value_range: tuple[float, float] | None = None) -> ImageSet:
     """Read a ``.npz`` file with ``x_train/x_test`` (and ``y_*``) or ``images`` (and ``labels``).
 
     Train and test parts are concatenated; :attr:`ImageSet.subset` records which
-    image came from which, so the official test split can be kept.
+    image came from which, so the official test split can be kept. Values are read
+    by their type and ``value_range`` (see :func:`~aeutils.data.transforms.to_unit_range`).
 
     Raises:
-        DataError: missing file, no known keys, or images of the wrong rank.
+        DataError: missing file, a pickled (object) array, no known keys, images of
+            the wrong rank, labels or groups whose count differs from the images', or
+            values outside the declared range; every message names the file.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no such .npz file: {path}")
     try:
-        z = np.load(path, allow_pickle=False)
-    except Exception as err:  # zipfile.BadZipFile, ValueError, OSError ...
+        z = dict(np.load(path, allow_pickle=False))
+    except ValueError as err:
+        if "pickle" in str(err).lower():
+            raise DataError(
+                f"{path} holds a pickled (object) array, which is refused for safety; "
+                "save plain numeric arrays (np.savez with numbers or strings only)"
+            ) from err
         raise DataError(f"cannot read {path} as .npz: {err}") from err
-    keys = set(z.files)
+    except Exception as err:  # zipfile.BadZipFile, OSError, EOFError ...
+        raise DataError(f"cannot read {path} as .npz: {err}") from err
+    keys = set(z)
     label_names = [str(n) for n in z["label_names"]] if "label_names" in keys else None
     if {"x_train", "x_test"} <= keys:
         xs = [z["x_train"], z["x_test"]]
@@ -149,9 +166,13 @@ def load_npz(path: str | os.PathLike) -> ImageSet:
         raise DataError(
             f"{path} has keys {sorted(keys)}; expected 'x_train' and 'x_test' or 'images'"
         )
+    if labels is not None:
+        labels = np.asarray(labels).ravel()
+        if len(labels) != len(images):
+            raise DataError(f"{path}: {len(labels)} labels for {len(images)} images; they must match one to one")
     return ImageSet(
-        images=to_unit_range(images),
-        labels=None if labels is None else np.asarray(labels).astype(np.int64).ravel(),
+        images=to_unit_range(images, value_range, what=str(path)),
+        labels=None if labels is None else labels.astype(np.int64),
         name=path.stem,
         source=f"npz file {path}",
         label_names=label_names,
@@ -159,35 +180,40 @@ def load_npz(path: str | os.PathLike) -> ImageSet:
     )
 
 
-def load_folder(path: str | os.PathLike, *, size: int | tuple[int, int] | None = None) -> ImageSet:
+def load_folder(
+    path: str | os.PathLike,
+    *,
+    size: int | tuple[int, int] | None = None,
+    grayscale: bool = False,
+    value_range: tuple[float, float] | None = None,
+) -> ImageSet:
     """Read every image file below ``path``; labels come from the first sub-folder level.
 
-    Images of different sizes need ``size``; grayscale and colour files must not
-    be mixed (convert first, or load with ``grayscale=True`` after resizing).
+    Each file is read faithfully (:func:`read_image`): 8-bit / 255, 16-bit / 65535,
+    float files as stored (in ``value_range``); with ``size`` each image is decoded at
+    reduced size where the format allows (JPEG) and resized as it is read, so memory
+    holds only the resized set. Images of different sizes need ``size``; grayscale and
+    colour files mixed need ``grayscale=True`` (colour files are then converted to luma).
 
     Raises:
-        DataError: missing or empty folder, unreadable files (all named), mixed
-            sizes without ``size``, or mixed channel counts.
+        DataError: missing or empty folder, unreadable files (all named, with the reason),
+            mixed sizes without ``size``, or mixed channel counts without ``grayscale``.
     """
     root = Path(path)
-    files, arrays = read_image_files(root)
-    if size is not None:
-        arrays = [resize(a[None].astype(np.float32) / 255.0, size)[0] for a in arrays]
-        images = np.stack(arrays)
-    else:
-        shapes = {a.shape for a in arrays}
-        if len(shapes) > 1:
-            raise DataError(
-                f"images in {root} have {len(shapes)} different sizes, e.g. "
-                f"{sorted(shapes)[:3]}; pass size= to resize them"
-            )
-        images = np.stack(arrays).astype(np.float32) / 255.0
+    files, arrays = read_image_files(root, size=size, grayscale=grayscale, value_range=value_range)
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise DataError(
+            f"images in {root} have {len(shapes)} different sizes, e.g. "
+            f"{sorted(shapes)[:3]}; pass size= to resize them"
+        )
+    images = np.stack(arrays).astype(np.float32)
     rel = [f.relative_to(root) for f in files]
     groups = [r.parts[0] if len(r.parts) > 1 else "" for r in rel]
     names = sorted(set(groups))
     labels = np.array([names.index(g) for g in groups]) if len(names) > 1 else None
     return ImageSet(
-        images=images.astype(np.float32),
+        images=images,
         labels=labels,
         name=root.name,
         source=f"image folder {root} ({len(files)} files)",
@@ -196,12 +222,87 @@ def load_folder(path: str | os.PathLike, *, size: int | tuple[int, int] | None =
     )
 
 
-def read_image_files(root: Path) -> tuple[list[Path], list[np.ndarray]]:
-    """Decode every image file below ``root`` (sorted) into uint8 ``(H, W, C)`` arrays, C in {1, 3}.
+def _unreadable_reason(err: Exception) -> str:
+    text = str(err)
+    if isinstance(err, PermissionError):
+        return "permission denied"
+    if isinstance(err, UnidentifiedImageError):
+        return "not an image (or a format Pillow cannot read)"
+    if "truncated" in text.lower() or "broken data stream" in text.lower() or isinstance(err, EOFError):
+        return f"truncated file ({text})"
+    return f"{type(err).__name__}: {text}"
+
+
+def read_image(
+    path: str | os.PathLike,
+    *,
+    size: int | tuple[int, int] | None = None,
+    grayscale: bool = False,
+    value_range: tuple[float, float] | None = None,
+    square: bool = False,
+) -> np.ndarray:
+    """Decode one image file faithfully into float32 ``(H, W, C)`` in [0, 1], C in {1, 3}.
+
+    8-bit files are divided by 255 and 16-bit files (PNG, TIFF) by 65535, keeping their
+    precision; float files (TIFF ``F``) are read as stored and mapped from ``value_range``
+    (default ``(0, 1)``: values outside it are refused); nothing is stretched per image.
+    Alpha is dropped and palettes expanded. 16-bit colour TIFFs are read with tifffile
+    (Pillow would cut them to 8 bits). With ``size``, a JPEG is decoded at the smallest
+    reduced scale that still covers ``size`` (draft mode) and the image is resized
+    (after a centre crop to a square with ``square=True``).
 
     Raises:
-        DataError: missing or empty folder, unreadable files (all named), or
-            mixed channel counts.
+        DataError: the file cannot be read (the reason is named), or its values fall outside
+            the declared range.
+    """
+    path = Path(path)
+    what = str(path)
+    try:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            arr = tifffile.imread(path)
+            if arr.ndim == 3 and arr.shape[-1] not in (1, 3, 4) and arr.shape[0] in (1, 3, 4):
+                arr = np.moveaxis(arr, 0, -1)  # planar (C, H, W) storage
+        else:
+            with Image.open(path) as im:
+                if size is not None and im.format == "JPEG":
+                    h, w = as_hw(size)
+                    im.draft(im.mode, (w, h))
+                im.load()
+                arr = _pil_array(im)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as err:
+        raise DataError(f"{path}: unreadable: {_unreadable_reason(err)}") from err
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.ndim != 3 or arr.shape[-1] not in (1, 2, 3, 4):
+        raise DataError(f"{path}: unsupported image layout {arr.shape}")
+    if arr.shape[-1] in (2, 4):  # gray + alpha, RGB + alpha
+        arr = arr[..., :-1]
+    x = to_unit_range(arr, value_range, what=what)
+    if grayscale:
+        x = to_grayscale(x)
+    if square:
+        x = center_crop_square(x)
+    if size is not None and x.shape[:2] != as_hw(size):
+        x = resize(x[None], size)[0]
+    return x
+
+
+def read_image_files(
+    root: Path,
+    *,
+    size: int | tuple[int, int] | None = None,
+    grayscale: bool = False,
+    value_range: tuple[float, float] | None = None,
+    square: bool = False,
+) -> tuple[list[Path], list[np.ndarray]]:
+    """Decode every image file below ``root`` (sorted) with :func:`read_image` (same options).
+
+    Returns:
+        ``(files, arrays)``: the paths and float32 ``(H, W, C)`` arrays in [0, 1], C in {1, 3}.
+
+    Raises:
+        DataError: missing or empty folder, unreadable files (all named, each with its
+            reason), or mixed channel counts without ``grayscale``.
     """
     root = Path(root)
     if not root.is_dir():
@@ -212,11 +313,11 @@ def read_image_files(root: Path) -> tuple[list[Path], list[np.ndarray]]:
     arrays, bad = [], []
     for f in files:
         try:
-            with Image.open(f) as im:
-                im.load()
-                arrays.append(_pil_to_array(im))
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as err:
-            bad.append(f"{f} ({type(err).__name__})")
+            arrays.append(read_image(f, size=size, grayscale=grayscale, value_range=value_range, square=square))
+        except DataError as err:
+            if "unreadable" not in str(err):
+                raise
+            bad.append(str(err).replace(": unreadable: ", " (", 1) + ")")
     if bad:
         raise DataError(f"{len(bad)} unreadable image file(s): " + "; ".join(bad))
     channels = {a.shape[-1] for a in arrays}
@@ -224,20 +325,26 @@ def read_image_files(root: Path) -> tuple[list[Path], list[np.ndarray]]:
         counts = {c: sum(a.shape[-1] == c for a in arrays) for c in sorted(channels)}
         raise DataError(
             f"images in {root} have different channel counts {counts} (1 = grayscale, "
-            "3 = colour); use one kind, or convert them (e.g. all to RGB) first"
+            "3 = colour); load with grayscale=True (--grayscale) to convert the colour ones, or use one kind"
         )
     return files, arrays
 
 
-def _pil_to_array(im) -> np.ndarray:
-    """PIL image → uint8 (H, W, C) with C in {1, 3}; alpha is dropped, palettes expanded."""
-    if im.mode in ("L", "I;16", "I", "F"):
-        a = np.asarray(im.convert("F") if im.mode != "L" else im, dtype=np.float32)
-        if im.mode != "L":
-            a = 255.0 * (a - a.min()) / max(float(a.max() - a.min()), 1e-12)
-        return a.astype(np.uint8)[..., None]
+def _pil_array(im) -> np.ndarray:
+    """A decoded PIL image as an array of its own type: uint8, uint16 (``I;16``) or float32 (``F``)."""
+    if im.mode.startswith("I;16"):
+        return np.asarray(im).astype(np.uint16)
+    if im.mode == "I":  # 32-bit integers: PNGs of 16 bits per sample decode to this on some builds
+        arr = np.asarray(im)
+        if im.format == "PNG" and arr.min() >= 0 and arr.max() <= 65535:
+            return arr.astype(np.uint16)
+        raise ValueError("32-bit integer image: declare its range by converting it to 8 or 16 bits first")
+    if im.mode == "F":
+        return np.asarray(im, dtype=np.float32)
     if im.mode == "1":
-        return (np.asarray(im, dtype=np.uint8) * 255)[..., None]
+        return np.asarray(im, dtype=bool)
+    if im.mode in ("L", "LA"):
+        return np.asarray(im.convert("L"), dtype=np.uint8)
     return np.asarray(im.convert("RGB"), dtype=np.uint8)
 
 
@@ -342,7 +449,7 @@ def load_square_images(
         )
     elif kind == "folder" or os.path.sep in str(source) or resolve_path(source).is_dir():
         root = resolve_path(rest if kind == "folder" else source)
-        files, arrays = read_image_files(root)
+        files, arrays = read_image_files(root, size=size, square=True)
         rel = [f.relative_to(root) for f in files]
         groups = [r.parts[0] if len(r.parts) > 1 else "" for r in rel]
         group_names = sorted(set(groups))
@@ -351,7 +458,7 @@ def load_square_images(
         else:
             labels, label_names = np.arange(len(files)), [f.stem for f in files]
         out = ImageSet(
-            images=np.stack([_square(a, size) for a in arrays]),
+            images=np.stack(arrays),
             labels=labels,
             name=root.name,
             source=f"image folder {root} ({len(files)} files), centre-cropped square, {size}px",

@@ -13,30 +13,87 @@ import tensorflow as tf
 
 from aeutils.data.imageset import DataError, as_hw, as_nhwc
 
+#: How far a float value may stray outside its declared range and still count as rounding.
+RANGE_TOLERANCE = 1e-4
 
-def to_unit_range(x: np.ndarray) -> np.ndarray:
-    """Convert uint8 (0..255) or float images to float32 in [0, 1].
+#: Integer image types and the range of values each one encodes.
+INTEGER_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 
-    Floats already in [0, 1] pass unchanged; floats in [-1, 1] are mapped;
-    anything else raises.
+
+def check_finite(x: np.ndarray, *, what: str = "images") -> None:
+    """Refuse NaN or infinite values, naming how many there are and where the first one is.
 
     Raises:
-        DataError: float values outside [-1, 1] that are not 0..255 integers.
+        DataError: ``x`` holds NaN or inf.
+
+    """
+    bad = ~np.isfinite(x)
+    if bad.any():
+        n_nan, n_inf = int(np.isnan(x).sum()), int(np.isinf(x).sum())
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise DataError(
+            f"{what} holds {n_nan} NaN and {n_inf} infinite values (first at index {first}); "
+            "images must be finite: fix or drop those images"
+        )
+
+
+def to_unit_range(x, value_range: tuple[float, float] | None = None, *, what: str = "images") -> np.ndarray:
+    """Convert images to float32 in [0, 1], by their type and declared range — never by their extremes.
+
+    Integers are scaled by their type's range (``uint8`` / 255, ``uint16`` / 65535, booleans as
+    0 / 1); floats are taken as lying in ``value_range`` (default ``(0, 1)``) and mapped linearly.
+    Values outside the declared range by more than rounding (:data:`RANGE_TOLERANCE` of the
+    range) are refused, never remapped; rounding overshoot is clipped.
+
+    Args:
+        x: images (any shape).
+        value_range: the range the values are declared in, e.g. ``(-1, 1)`` or ``(0, 255)``;
+            ``None``: the type's own range (``(0, 1)`` for floats). For integer types other
+            than ``uint8`` and ``uint16`` it must be given.
+        what: a name for error messages (a file name).
+
+    Returns:
+        float32 images in [0, 1].
+
+    Raises:
+        DataError: NaN or inf values; values outside the declared range; an integer type
+            with no known range and none declared.
+
+    Example:
+    >>> to_unit_range(np.array([0, 65535], np.uint16)).tolist()
+    [0.0, 1.0]
+    >>> to_unit_range(np.array([-1.0, 1.0]), (-1, 1)).tolist()
+    [0.0, 1.0]
     """
     x = np.asarray(x)
-    if x.dtype == np.uint8:
-        return x.astype(np.float32) / 255.0
     if x.dtype == bool:
         return x.astype(np.float32)
-    x = x.astype(np.float32)
-    lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 1.0)
-    if lo >= 0.0 and hi <= 1.0:
-        return x
-    if lo >= -1.0 and hi <= 1.0:
-        return (x + 1.0) / 2.0
-    if lo >= 0.0 and hi <= 255.0:
-        return x / 255.0
-    raise DataError(f"cannot tell the value range of images spanning [{lo}, {hi}]")
+    if value_range is None and x.dtype in INTEGER_RANGES:
+        return (x.astype(np.float32) / INTEGER_RANGES[x.dtype]).astype(np.float32)
+    if value_range is None and np.issubdtype(x.dtype, np.integer):
+        raise DataError(
+            f"{what}: integer images of type {x.dtype} have no standard value range; "
+            "declare it (value_range=(0, 255), or --range 0,255 on the command line)"
+        )
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise DataError(f"{what}: images of type {x.dtype} are not numbers")
+    lo, hi = (0.0, 1.0) if value_range is None else (float(value_range[0]), float(value_range[1]))
+    if not hi > lo:
+        raise DataError(f"value_range must be (low, high) with low < high, got {value_range}")
+    x = x.astype(np.float64 if x.dtype == np.float64 else np.float32)
+    check_finite(x, what=what)
+    if x.size:
+        seen_lo, seen_hi = float(x.min()), float(x.max())
+        tol = RANGE_TOLERANCE * (hi - lo)
+        if seen_lo < lo - tol or seen_hi > hi + tol:
+            hint = "(-1, 1)" if seen_lo < 0 else "(0, 255)" if seen_hi <= 255 else "(low, high)"
+            raise DataError(
+                f"{what}: values span [{seen_lo:.6g}, {seen_hi:.6g}], outside the declared range "
+                f"[{lo:g}, {hi:g}]; declare the range they are in (value_range={hint}, or --range on "
+                "the command line) or fix the data: nothing is rescaled silently"
+            )
+    out = (x - lo) / (hi - lo) if (lo, hi) != (0.0, 1.0) else x
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
 def scale(x: np.ndarray, value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:

@@ -27,6 +27,7 @@ from aeutils.models.blocks import (
     build_encoder,
     build_encoder_decoder,
     build_plain_autoencoder,
+    check_halves,
     check_latent_size,
     conv_output_size,
     conv_stage,
@@ -83,7 +84,7 @@ __all__ = [
     "build_denoising_autoencoder", "build_encoder", "build_encoder_decoder", "build_image_vae",
     "build_inpainter", "build_mixed_cae", "build_pca_residual_ae", "build_plain_autoencoder",
     "build_preset", "build_sparse_autoencoder", "build_super_resolution", "build_unmixer", "build_vae",
-    "check_latent_size", "code_activity", "conv_output_size", "conv_stage", "decoder_of",
+    "check_halves", "check_latent_size", "code_activity", "conv_output_size", "conv_stage", "decoder_of",
     "encoder_layer_geometry", "encoder_of", "gaussian_kernel_1d", "image_vae_filters",
     "init_from_pca", "jacobian_frobenius_sq", "kl_sparsity", "l1_activity", "latent_size",
 ]

@@ -219,10 +219,132 @@ def _per_stage(convs, n: int) -> list[int]:
     return convs
 
 
-def build_autoencoder(encoder: keras.Model, decoder: keras.Model, *, name: str = "autoencoder"):
-    """Chain an encoder and a decoder into one model (the two stay reachable as layers)."""
-    inputs = keras.Input(shape=encoder.input_shape[1:], name=f"{name}_input")
-    return keras.Model(inputs, decoder(encoder(inputs)), name=name)
+def _halvings(encoder: keras.Model) -> int:
+    """How many times an encoder halves its input side (from its layers' strides and poolings)."""
+    n = 0
+    for layer in encoder.layers:
+        if isinstance(layer, layers.MaxPooling2D):
+            n += 1
+        elif isinstance(layer, layers.Conv2D) and tuple(layer.strides) == (2, 2):
+            n += 1
+    return n
+
+
+def _doublings(decoder: keras.Model) -> int:
+    n = 0
+    for layer in decoder.layers:
+        if isinstance(layer, layers.UpSampling2D) or (
+            isinstance(layer, layers.Conv2DTranspose) and tuple(layer.strides) == (2, 2)
+        ):
+            n += 1
+    return n
+
+
+def check_halves(encoder: keras.Model, decoder: keras.Model) -> None:
+    """Check that ``decoder`` takes the ``encoder``'s codes and returns images of the encoder's input shape.
+
+    Raises:
+        ValueError: naming the argument to change (the decoder's ``latent_shape``/``dense_shape``,
+            ``upsamplings`` or ``output_channels``).
+    """
+    code, wants = tuple(encoder.output_shape[1:]), tuple(decoder.input_shape[1:])
+    if code != wants:
+        raise ValueError(
+            f"the decoder takes codes of shape {wants} but the encoder makes {code}: build the decoder "
+            f"with latent_shape={code}" + (" and dense_shape=(h, w, c) for a flat code" if len(code) == 1 else "")
+        )
+    image, out = tuple(encoder.input_shape[1:]), tuple(decoder.output_shape[1:])
+    if image[:2] != out[:2]:
+        raise ValueError(
+            f"the decoder returns {out[0]}x{out[1]} images but the encoder takes {image[0]}x{image[1]}: the "
+            f"encoder halves {_halvings(encoder)} times and the decoder doubles {_doublings(decoder)} times; "
+            f"change the decoder's upsamplings to {_halvings(encoder)}"
+        )
+    if image[2:] != out[2:]:
+        raise ValueError(
+            f"the decoder returns {out[2]} channel(s) but the images have {image[2]}: "
+            f"build the decoder with output_channels={image[2]}"
+        )
+
+
+def build_autoencoder(
+    encoder: keras.Model | None = None,
+    decoder: keras.Model | None = None,
+    *,
+    input_shape: Sequence[int] | None = None,
+    filters: Sequence[int] = (32, 64),
+    latent_dim: int | None = None,
+    kernel_size: int = 3,
+    downsample: str = "stride",
+    output_activation: str | None = "sigmoid",
+    name: str = "autoencoder",
+) -> keras.Model:
+    """A mirrored convolutional autoencoder in one call, or an encoder and a decoder chained.
+
+    One call: ``build_autoencoder(input_shape=(64, 64, 1), filters=(16, 32), latent_dim=32)`` builds
+    an encoder (one stage per filter count; ``downsample="stride"`` halves at every stage,
+    ``"maxpool"`` after all but the last) and the decoder that mirrors it: as many doublings as
+    halvings, the flat code's reshape and the image's channel count taken from the encoder, so
+    the output shape always equals the input shape. ``latent_dim=None`` keeps the last feature
+    map as the code.
+
+    Two models: ``build_autoencoder(encoder, decoder)`` chains them after :func:`check_halves`.
+
+    Args:
+        encoder, decoder: the two halves (the second form).
+        input_shape: ``(H, W, C)`` (the first form); ``H`` and ``W`` divisible by the halvings.
+        filters: encoder channels per stage; the decoder mirrors them.
+        latent_dim: size of a flat code, or ``None`` for a convolutional code.
+        kernel_size: kernel side.
+        downsample: ``"stride"`` or ``"maxpool"``.
+        output_activation: ``"sigmoid"`` for images in [0, 1], ``"tanh"`` for [-1, 1], ``None`` linear.
+        name: model name (the halves are ``"encoder"`` and ``"decoder"``).
+
+    Returns:
+        A ``keras.Model`` whose output shape equals its input shape.
+
+    Raises:
+        ValueError: neither or both forms given, sizes the stages do not divide, or halves that do
+            not fit (naming the argument to change).
+
+    Example:
+    >>> ae = build_autoencoder(input_shape=(28, 28, 1), filters=(4, 8), latent_dim=6)
+    >>> ae.output_shape, ae.get_layer("encoder").output_shape
+    ((None, 28, 28, 1), (None, 6))
+    """
+    if encoder is not None or decoder is not None:
+        if encoder is None or decoder is None or input_shape is not None:
+            raise ValueError("pass either encoder and decoder, or input_shape (and filters, latent_dim)")
+        check_halves(encoder, decoder)
+        inputs = keras.Input(shape=encoder.input_shape[1:], name=f"{name}_input")
+        return keras.Model(inputs, decoder(encoder(inputs)), name=name)
+    if input_shape is None:
+        raise ValueError("pass input_shape=(H, W, C) (or an encoder and a decoder)")
+    input_shape = tuple(int(v) for v in input_shape)
+    filters = tuple(int(f) for f in filters)
+    if len(input_shape) != 3 or not filters:
+        raise ValueError(f"input_shape must be (H, W, C) and filters non-empty, got {input_shape}, {filters}")
+    if downsample not in ("stride", "maxpool"):
+        raise ValueError(f"downsample must be 'stride' or 'maxpool', got {downsample!r}")
+    halvings = len(filters) if downsample == "stride" else len(filters) - 1
+    h, w, c = input_shape
+    if h % 2**halvings or w % 2**halvings:
+        raise ValueError(
+            f"image size {h}x{w} is not divisible by 2**{halvings} = {2**halvings} ({halvings} halvings): "
+            "resize the images or pass fewer filters"
+        )
+    enc = build_encoder(
+        input_shape=input_shape, filters=filters, kernel_size=kernel_size, downsample=downsample,
+        latent_dim=None if latent_dim is None else int(latent_dim), name="encoder",
+    )
+    feature_shape = (h // 2**halvings, w // 2**halvings, filters[-1])
+    dec = build_decoder(
+        latent_shape=feature_shape if latent_dim is None else (int(latent_dim),),
+        filters=tuple(reversed(filters[:halvings])), upsamplings=halvings, output_channels=c,
+        kernel_size=kernel_size, output_activation=output_activation,
+        dense_shape=None if latent_dim is None else feature_shape, name="decoder",
+    )
+    return build_autoencoder(enc, dec, name=name)
 
 
 # ---------------------------------------------------------------------------

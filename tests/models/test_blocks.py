@@ -1,5 +1,6 @@
 """Encoder/decoder builders, the latent-size formula, layer names and bad arguments."""
 
+import numpy as np
 import pytest
 
 from aeutils import models as Mo
@@ -70,3 +71,32 @@ def test_encoder_of_and_decoder_of_find_the_parts_of_every_kind_of_model():
     assert Mo.encoder_of(enc) is enc  # an encoder is its own encoder
     with pytest.raises(ValueError, match="no 'encoder'"):
         Mo.encoder_of(enc, strict=True)
+
+
+@pytest.mark.parametrize("downsample", ["stride", "maxpool"])
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 24, 3), (16, 16, 4)])
+@pytest.mark.parametrize("latent_dim", [None, 5])
+def test_one_call_autoencoder_mirrors_any_shape(shape, downsample, latent_dim):
+    ae = Mo.build_autoencoder(input_shape=shape, filters=(4, 8), latent_dim=latent_dim, downsample=downsample)
+    assert ae.output_shape[1:] == shape  # gray in, gray out; any channel count
+    x = np.random.default_rng(0).random((2, *shape)).astype(np.float32)
+    assert ae.predict(x, verbose=0).shape == x.shape
+
+
+def test_mismatched_halves_name_the_argument_to_change():
+    enc = Mo.build_encoder(input_shape=(64, 64, 1), filters=(8, 16))  # maxpool: halves once
+    dec = Mo.build_decoder(latent_shape=(32, 32, 16), filters=(16, 8))  # doubles twice, 3 channels
+    with pytest.raises(ValueError, match="change the decoder's upsamplings to 1"):
+        Mo.build_autoencoder(enc, dec)
+    dec = Mo.build_decoder(latent_shape=(32, 32, 16), filters=(8,), upsamplings=1)
+    with pytest.raises(ValueError, match="output_channels=1"):
+        Mo.build_autoencoder(enc, dec)
+    dec = Mo.build_decoder(latent_shape=(16, 16, 16), filters=(8,), upsamplings=1, output_channels=1)
+    with pytest.raises(ValueError, match=r"latent_shape=\(32, 32, 16\)"):
+        Mo.build_autoencoder(enc, dec)
+    ok = Mo.build_decoder(latent_shape=(32, 32, 16), filters=(8,), upsamplings=1, output_channels=1)
+    assert Mo.build_autoencoder(enc, ok).output_shape == (None, 64, 64, 1)
+    with pytest.raises(ValueError, match="not divisible"):
+        Mo.build_autoencoder(input_shape=(30, 30, 1), filters=(4, 8))
+    with pytest.raises(ValueError, match="either encoder and decoder"):
+        Mo.build_autoencoder(enc)
