@@ -4,15 +4,35 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import papermill as pm
 import yaml
 
-#: The repository root (the notebooks live in ``ROOT / "notebooks"``).
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK_DIR = ROOT / "notebooks"
+#: Environment variable naming the notebooks' folder (for an installed, non-editable package).
+NOTEBOOKS_ENV = "AEUTILS_NOTEBOOKS"
+
+
+def find_root() -> Path:
+    """The project folder: the checkout this package sits in, else the current directory.
+
+    An editable install (``pip install -e .``, what ``make`` does) runs from the checkout, whose
+    ``notebooks/`` sits beside the package; a regular install lives in ``site-packages``, so the
+    notebooks are looked for in ``$AEUTILS_NOTEBOOKS``, then in ``./notebooks``.
+    """
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / "notebooks").is_dir() and (checkout / "aeutils").is_dir():
+        return checkout
+    if os.environ.get(NOTEBOOKS_ENV):
+        return Path(os.environ[NOTEBOOKS_ENV]).resolve().parent
+    return Path.cwd()
+
+
+#: The project folder (see :func:`find_root`); notebooks in ``ROOT / "notebooks"``, reports in ``ROOT / "reports"``.
+ROOT = find_root()
+NOTEBOOK_DIR = Path(os.environ[NOTEBOOKS_ENV]).resolve() if os.environ.get(NOTEBOOKS_ENV) else ROOT / "notebooks"
 REPORT_DIR = ROOT / "reports"
 
 #: ``default`` runs each notebook's own parameters cell; the others come from its metadata.
