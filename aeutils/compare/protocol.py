@@ -331,9 +331,6 @@ def compare(
             n_err, n_codes = _units(nrun["errors"], nrun["codes"], nheld)
             ndec = decision_tests(n_err, codes=n_codes, alpha=alpha, seed=seed + 2)
             checks["null_control"] = split_check(h1, h2, nsplit)
-            checks["null_halves"] = split_check(
-                h1, h2, {"A": (np.arange(len(h1)), np.array([], int)), "B": (np.array([], int), np.arange(len(h2)))}
-            )
             null = {
                 "set": null_control,
                 "n_images": {"half_1": len(h1), "half_2": len(h2)},

@@ -241,7 +241,7 @@ def summary_text(result: Comparison) -> str:
     if tested:
         lines.append("per group: " + "; ".join(f"{g['group']} {g['verdict']} (p = {g['p_holm']:.3g})" for g in tested))
     for name, chk in result.split_checks.items():
-        if chk.get("grouped") and name != "null_halves":
+        if chk.get("grouped"):
             lines.append(
                 f"split ({name.replace('_', ' ')}): {chk['n_groups_train']} near-duplicate groups trained on, "
                 f"{chk['n_groups_heldout']} held out, {len(chk['groups_on_both_sides'])} on both sides"
