@@ -220,7 +220,7 @@ def motorcycle_light_pair(
     same half. The first half is kept as photographed ("light on"); the second
     is rendered by :func:`simulate_low_light` ("light off" — simulated, not
     photographed). Labels are the viewpoint: 0 = left camera, 1 = right camera;
-    each tile's path names its camera and position (``"motorcycle_left/r02_c07"``),
+    each tile's path names its camera and position (``"left/r02_c07"``: row and column of the tile),
     and the position is the set's near-duplicate group
     (:func:`~aeutils.data.splits.near_duplicate_groups`, :func:`tile_position`).
 
@@ -239,7 +239,7 @@ def motorcycle_light_pair(
         t, c = tile_image(np.asarray(img[..., :3], dtype=np.float32) / 255.0, tile)
         tiles.append(t)
         views.append(np.full(len(t), v))
-        paths += [f"motorcycle_{view}/r{top // tile:02d}_c{lft // tile:02d}" for top, lft in c]
+        paths += [f"{view}/r{top // tile:02d}_c{lft // tile:02d}" for top, lft in c]
     base = f"{tile}px tiles of scikit-image's stereo_motorcycle photos (left and right camera)"
     data = ImageSet(
         images=np.concatenate(tiles).astype(np.float32),
@@ -265,7 +265,7 @@ def tile_position(data: ImageSet) -> np.ndarray:
     """The tile position (``"r02_c07"``) of every motorcycle tile, from its path: the near-duplicate group.
 
     Example:
-    >>> s = ImageSet(np.zeros((2, 1, 1, 1)), paths=["motorcycle_left/r00_c01", "motorcycle_right/r00_c01"])
+    >>> s = ImageSet(np.zeros((2, 1, 1, 1)), paths=["left/r00_c01", "right/r00_c01"])
     >>> tile_position(s).tolist()
     ['r00_c01', 'r00_c01']
     """

@@ -101,16 +101,27 @@ TABLE_LABELS = {
 }
 
 
+#: Columns shown with 3 significant digits (p-values and statistics span many decades).
+SIGNIFICANT = ("p_value", "p_holm", "statistic")
+
+
 def labelled(rows, *, precision: int = 4, index: str | None = None):
     """Rows (dicts) as a DataFrame with :data:`TABLE_LABELS` column names, rounded for display.
+
+    Columns in :data:`SIGNIFICANT` are shown with 3 significant digits (``9.8e-09``), not rounded to zero.
 
     Example:
     >>> labelled([{"train_mse": 0.123456}], precision=3).columns.tolist()
     ['training MSE']
+    >>> labelled([{"p_value": 9.8e-9}])["p"].tolist()
+    ['9.8e-09']
     """
     import pandas as pd  # pandas comes with the notebook stack; only the page's tables need it
 
     df = pd.DataFrame(list(rows))
+    for col in SIGNIFICANT:
+        if col in df:
+            df[col] = [("–" if v is None or v != v else f"{v:.3g}") for v in df[col]]
     if index and index in df:
         df = df.set_index(index)
         df.index.name = TABLE_LABELS.get(index, index)
@@ -217,19 +228,17 @@ def claims(result: Comparison) -> list[dict]:
     alpha = dec["alpha"]
     out = [
         CL.check(
-            "the null control (two random halves of set A) comes out 'same'",
+            "the null control (two random halves of set A) comes out 'same': Holm p at least alpha",
             bool(nc and nc["verdict"] == "same"),
             ours=None if not nc else nc["p_value"],
             baseline=alpha,
-            unit="p (Holm) vs alpha",
             note="skipped: too few images" if not nc else f"rejected: {', '.join(nc['rejected']) or 'none'}",
         ),
         CL.check(
-            "the compared pair comes out 'different'",
+            "the compared pair comes out 'different': Holm p below alpha",
             dec["verdict"] == "different",
             ours=dec["p_value"],
             baseline=alpha,
-            unit="p (Holm) vs alpha",
             note=f"rejected: {', '.join(dec['rejected']) or 'none'}",
         ),
     ]
@@ -259,13 +268,20 @@ def claims(result: Comparison) -> list[dict]:
     )
     carried = dec["carried_by"]
     named = text.split("Carried by")[-1]
+    carriers = ", ".join(f"{x}'s images" for x in carried)
     out.append(
         CL.check(
             "the verdict names the direction(s) that carry it, with each direction's cross/within error ratio",
             bool(carried) and "Carried by" in text and all(f"{x}'s images" in named for x in carried),
-            ours=", ".join(f"{x}'s images" for x in carried) or "none",
+            ours="; ".join(
+                f"{d['images']}'s images {d['ratio']:.2f}x [{d['ci95_low']:.2f}, {d['ci95_high']:.2f}]"
+                for d in dec["directions"]
+                if d["images"] in carried
+            )
+            or "none",
             baseline="1.00x (no effect)",
-            note=f"cross/within error ratio with 95% interval: {cells}",
+            note=f"carried by: {carriers or 'no direction'}; "
+            f"cross/within error ratio (other model over own) with 95% interval: {cells}",
         )
     )
     return out

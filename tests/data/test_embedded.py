@@ -38,7 +38,7 @@ def test_motorcycle_pair_is_dealt_by_tile_position():
     assert not set(pos_on) & set(pos_off)
     assert set(np.unique(pos_on, return_counts=True)[1]) == {2}
     assert set(np.unique(pos_off, return_counts=True)[1]) == {2}
-    assert on.paths[0].startswith("motorcycle_left/r") and "dealt by tile position" in on.source
+    assert on.paths[0].startswith("left/r") and "dealt by tile position" in on.source
     # the general dealer keeps groups whole and darkens only the second half
     s = D.ImageSet(np.full((6, 2, 2, 1), 0.6, np.float32), labels=np.arange(6), name="x", source="tiny")
     a, b = light_pair(s, groups=np.array([0, 0, 1, 1, 2, 2]), seed=3)

@@ -221,13 +221,13 @@ def _fake_result(*, verdict="different", null="same", leaks=(), carried=("A",)):
 def test_claims_follow_the_run():
     ok = DC.claims(_fake_result())
     assert len(ok) == 4 and all(c["holds"] for c in ok), [c["claim"] for c in ok if not c["holds"]]
-    assert ok[3]["ours"] == "A's images" and "2.00x [1.50, 2.60]" in ok[3]["note"]
+    assert ok[3]["ours"] == "A's images 2.00x [1.50, 2.60]" and "carried by: A's images" in ok[3]["note"]
     assert not DC.claims(_fake_result(null="different"))[0]["holds"]
     assert not DC.claims(_fake_result(verdict="same"))[1]["holds"]
     leaky = DC.claims(_fake_result(leaks=("r01_c02",)))[2]
     assert not leaky["holds"] and leaky["ours"] == 2  # the pair is counted in both splits' checks
     assert not DC.claims(_fake_result(carried=()))[3]["holds"]  # "different" with no direction named
-    assert DC.claims(_fake_result(carried=("A", "B")))[3]["ours"] == "A's images, B's images"
+    assert DC.claims(_fake_result(carried=("A", "B")))[3]["ours"].count("x [") == 2
 
 
 def test_tables_have_human_labels():
