@@ -9,7 +9,9 @@
   Rabanser et al., "Failing Loudly" (NeurIPS 2019);
 * :func:`size_adjusted_power`: power at an empirical false-positive rate, to
   compare tests whose sizes differ;
-* :func:`robust_outliers`: values far above the rest by a robust z-score of their log.
+* :func:`robust_outliers`: values far above the rest by a robust z-score of their log;
+* :func:`ratio_interval`: the geometric-mean ratio of paired positive values
+  with a 95% t-interval (one direction's cross/within error ratio).
 
 Used by the dataset comparison (:mod:`aeutils.compare`) and its benchmark
 (``benchmarks/compare_power.py``). Plain NumPy/SciPy: no model here.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.stats import ks_2samp, mannwhitneyu
+from scipy.stats import t as student_t
 
 #: Floor for errors and scales before a log or a division.
 EPS = 1e-12
@@ -187,4 +190,40 @@ def size_adjusted_power(null_p, shifted_p, *, fpr: float = 0.05) -> dict:
         "n_null": len(null),
         "power": float(np.mean(shifted < threshold)),
         "n_shifted": len(shifted),
+    }
+
+
+def ratio_interval(numerator, denominator, *, level: float = 0.95) -> dict:
+    """Geometric mean of the paired ratios ``numerator / denominator`` with a t-interval of the mean log ratio.
+
+    Args:
+        numerator, denominator: paired positive values (e.g. each held-out
+            image's error under the other set's model and under its own);
+            floored at :data:`EPS`.
+        level: confidence level of the interval.
+
+    Returns:
+        ``{"ratio", "ci95_low", "ci95_high", "n", "differs"}``: ``differs`` is
+        true when the interval excludes 1 (with one pair the interval is the point).
+
+    Raises:
+        ValueError: samples of different lengths or empty.
+
+    Example:
+    >>> r = ratio_interval([2.0, 2.2, 1.8], [1.0, 1.0, 1.0])
+    >>> round(r["ratio"], 2), r["differs"]
+    (1.99, True)
+    """
+    num = np.maximum(np.asarray(numerator, dtype=np.float64), EPS)
+    den = np.maximum(np.asarray(denominator, dtype=np.float64), EPS)
+    if num.shape != den.shape or num.size == 0:
+        raise ValueError(f"ratio_interval needs paired non-empty samples, got {num.shape} and {den.shape}")
+    d = np.log(num) - np.log(den)
+    mean = float(d.mean())
+    half = 0.0
+    if d.size > 1:
+        half = float(student_t.ppf(0.5 + level / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
+    lo, hi = float(np.exp(mean - half)), float(np.exp(mean + half))
+    return {
+        "ratio": float(np.exp(mean)), "ci95_low": lo, "ci95_high": hi, "n": int(d.size), "differs": lo > 1 or hi < 1
     }

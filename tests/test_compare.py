@@ -349,3 +349,79 @@ def test_groups_from_folders_patterns_and_npz(tmp_path):
         C.prepare_set(str(tmp_path / "s.npz"), groups="key:nope")
     with pytest.raises(D.DataError, match="unknown group spec"):
         C.prepare_set(str(tmp_path / "s.npz"), groups="angles")
+
+
+# ---------------------------------------------------------------------------
+# Directions, near-duplicate groups and the split check
+# ---------------------------------------------------------------------------
+
+
+def test_directions_name_the_one_that_carries_the_verdict():
+    from aeutils.compare.decision import direction_effects
+
+    rng = np.random.default_rng(1)
+    base = rng.lognormal(-5, 0.3, 60)
+    noise = rng.lognormal(0, 0.1, 60)
+    # Only B's images change: model A reconstructs them 3x worse than model B; A's images alike.
+    e = {"A_by_A": base[:30], "A_by_B": base[:30] * noise[:30], "B_by_B": base[30:], "B_by_A": base[30:] * 3.0}
+    d = C.decision_tests(e)
+    assert d["verdict"] == "different" and "model_A" in d["rejected"]
+    rows = {r["images"]: r for r in d["directions"]}
+    assert rows["B"]["ratio"] == pytest.approx(3.0) and rows["B"]["differs"]
+    assert rows["A"]["ci95_low"] < 1 < rows["A"]["ci95_high"] and not rows["A"]["differs"]
+    assert d["carried_by"] == ["B"]
+    text = C.verdict_text(d)
+    assert "Carried by B's images" in text and "model B reconstructs its own set B's images better" in text
+    assert "3.00x" in text and "rejected: model_A" in text
+    # the other model better at a set's images is read as such
+    better = direction_effects({**e, "B_by_A": base[30:] * 0.5})
+    assert "model A reconstructs B's images better than B's own model B" in better[1]["reading"]
+    # a "same" verdict carries nothing
+    assert C.decision_tests({**e, "B_by_A": base[30:] * noise[30:]})["carried_by"] == []
+
+
+def test_unit_means_average_within_groups():
+    from aeutils.compare.decision import unit_means
+
+    m, names = unit_means(np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), ["b", "a", "b"])
+    assert names.tolist() == ["a", "b"] and m.tolist() == [[3.0, 4.0], [3.0, 4.0]]
+
+
+def test_split_heldout_with_groups_never_splits_a_group():
+    groups = np.repeat([f"p{i}" for i in range(10)], 2)
+    train, held = C.split_heldout(20, 0.3, seed=0, groups=groups)
+    assert not set(groups[train]) & set(groups[held]) and len(held) == 6
+    np.testing.assert_array_equal(C.split_heldout(20, 0.3, seed=0)[1], C.split_heldout(20, 0.3, seed=0)[1])
+    with pytest.raises(D.DataError, match="near-duplicate groups"):
+        C.split_heldout(20, 0.3, seed=0, groups=np.repeat(["x", "y"], 10))
+
+
+def test_near_duplicates_stay_on_one_side_and_are_one_unit():
+    """Pairs of near-duplicate images (as the motorcycle tiles' left and right views) in a tiny comparison."""
+    from aeutils.compare.protocol import split_check
+
+    rng = np.random.default_rng(5)
+    base_a, base_b = _blobs(20, 30), _stripes(20, 31)
+    pair = lambda x: np.clip(np.repeat(x, 2, axis=0) + rng.normal(0, 0.01, (40,) + x.shape[1:]), 0, 1)  # noqa: E731
+    pos = np.repeat([f"r{i}" for i in range(20)], 2)
+    a = C.PreparedSet("A", "pairs", pair(base_a).astype(np.float32), split_groups=np.char.add("a", pos))
+    b = C.PreparedSet("B", "pairs", pair(base_b).astype(np.float32), split_groups=np.char.add("b", pos))
+    r = C.compare(a, b, patch=0, epochs=2, seed=0, merged=False, null_control="A", **TINY)
+    assert r.settings["unit"] == "near-duplicate group"
+    for name in ("comparison", "null_control"):
+        chk = r.split_checks[name]
+        assert chk["grouped"] and chk["clean"] and chk["groups_on_both_sides"] == []
+    # the tests count groups: 40 images, held out in pairs
+    n_held = len(r.split["A"][1])
+    assert n_held % 2 == 0 and r.decision["tests"][0]["n_y"] == n_held // 2
+    assert len(r.errors["A_by_A"]) == n_held  # per-image errors stay for the page
+    js = r.to_json()
+    assert js["split_checks"]["comparison"]["clean"] and js["unit"] == "near-duplicate group"
+    assert "0 on both sides" in r.summary()
+    # the check catches a split that puts a pair on both sides
+    leaky = {"A": (np.array([0]), np.array([1])), "B": (np.array([0]), np.array([2, 3]))}
+    assert split_check(a, b, leaky)["groups_on_both_sides"] == ["ar0"]
+    # without groups nothing changes: every image is its own unit
+    plain = split_check(_set(base_a, "x"), _set(base_b, "y"), {"A": (np.arange(8), np.arange(8, 12)),
+                                                               "B": (np.arange(8), np.arange(8, 12))})
+    assert not plain["grouped"] and plain["clean"]

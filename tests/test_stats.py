@@ -51,3 +51,19 @@ def test_robust_outliers():
 def test_compare_re_exports_the_statistics():
     for name in ("mann_whitney", "holm", "mmd_test", "ks_test", "size_adjusted_power", "robust_outliers"):
         assert getattr(C, name) is getattr(S, name)
+
+
+def test_ratio_interval_is_the_geometric_mean_ratio_with_a_t_interval():
+    from aeutils.stats import ratio_interval
+
+    r = ratio_interval([2.0, 2.0, 2.0], [1.0, 1.0, 1.0])
+    assert r["ratio"] == pytest.approx(2.0) and r["ci95_low"] == pytest.approx(2.0) and r["differs"]
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.5, 1.0, 200)
+    same = ratio_interval(base * np.exp(rng.normal(0, 0.1, 200)), base)
+    assert same["ci95_low"] < 1 < same["ci95_high"] and not same["differs"] and same["n"] == 200
+    worse = ratio_interval(base * 0.8, base)
+    assert worse["ratio"] == pytest.approx(0.8) and worse["differs"] and worse["ci95_high"] < 1
+    assert ratio_interval([3.0], [1.0])["ci95_low"] == pytest.approx(3.0)
+    with pytest.raises(ValueError):
+        ratio_interval([1.0, 2.0], [1.0])

@@ -1,4 +1,12 @@
-"""The decision on held-out images: the family of four tests, Holm-adjusted, per set pair and per group."""
+"""The decision on held-out images: the family of four tests, Holm-adjusted, per set pair and per group.
+
+Besides the verdict, :func:`decision_tests` reports each *direction* on its
+own (A's images: model B against model A; B's images: model A against model
+B) with its cross/within error ratio and 95% interval, and the tests that
+rejected; :func:`verdict_text` names the direction(s) that carry a verdict.
+:func:`unit_means` averages per-image values over near-duplicate groups (the
+test unit when a set declares them).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +15,53 @@ from collections.abc import Mapping
 import numpy as np
 
 from aeutils.compare.sets import MIN_HELDOUT, PreparedSet
-from aeutils.stats import EPS, holm, mann_whitney, mmd_test
+from aeutils.stats import EPS, holm, mann_whitney, mmd_test, ratio_interval
+
+#: The two directions: (whose images, their own model, the other model).
+DIRECTIONS = (("A", "A", "B"), ("B", "B", "A"))
+
+
+def unit_means(values, groups) -> tuple[np.ndarray, np.ndarray]:
+    """Average per-image values (``(n,)`` errors or ``(n, D)`` codes) within each group.
+
+    Returns:
+        ``(means, names)``: one row per group, groups in sorted order.
+
+    Example:
+    >>> m, g = unit_means(np.array([1.0, 3.0, 5.0]), ["x", "x", "y"])
+    >>> m.tolist(), g.tolist()
+    ([2.0, 5.0], ['x', 'y'])
+    """
+    v = np.asarray(values, dtype=np.float64)
+    names, inverse = np.unique(np.asarray(groups).astype(str), return_inverse=True)
+    counts = np.bincount(inverse, minlength=len(names)).astype(np.float64)
+    flat = v.reshape(len(v), -1)
+    sums = np.zeros((len(names), flat.shape[1]))
+    np.add.at(sums, inverse, flat)
+    means = sums / counts[:, None]
+    return (means.reshape((len(names),) + v.shape[1:])), names
+
+
+def direction_effects(errors: Mapping[str, np.ndarray]) -> list[dict]:
+    """Each direction's cross/within error ratio: a set's held-out images under the other set's model over its own.
+
+    Returns:
+        Two rows ``{"images", "own_model", "other_model", "ratio", "ci95_low",
+        "ci95_high", "n", "differs", "reading"}``: ``ratio`` is the geometric
+        mean over units of ``L_other(x) / L_own(x)`` (above 1: the own model
+        fits better), with a 95% t-interval; ``differs`` when it excludes 1.
+    """
+    rows = []
+    for x, own, other in DIRECTIONS:
+        r = ratio_interval(errors[f"{x}_by_{other}"], errors[f"{x}_by_{own}"])
+        if not r["differs"]:
+            reading = f"model {other} and model {own} reconstruct {x}'s images alike"
+        elif r["ratio"] > 1:
+            reading = f"model {own} reconstructs its own set {x}'s images better than model {other} does"
+        else:
+            reading = f"model {other} reconstructs {x}'s images better than {x}'s own model {own} does"
+        rows.append({"images": x, "own_model": own, "other_model": other, **r, "reading": reading})
+    return rows
 
 
 def decision_tests(
@@ -32,7 +86,11 @@ def decision_tests(
 
     Returns:
         ``{"tests": [...], "p_value", "verdict", "alpha", "effect_ratio",
-        "ratios": {...}}``. ``p_value`` is the smallest Holm-adjusted p-value
+        "ratios": {...}, "directions": [...], "rejected": [...], "carried_by": [...]}``.
+        ``directions`` are :func:`direction_effects`; ``rejected`` the keys of
+        the tests whose Holm-adjusted p-value is below ``alpha``;
+        ``carried_by`` the sets (``"A"``, ``"B"``) whose direction's interval
+        excludes 1 when the verdict is "different" (else empty). ``p_value`` is the smallest Holm-adjusted p-value
         (the family's p-value for "same"); ``effect_ratio`` is the geometric
         mean over both directions of the per-image cross/within error ratio
         (about 1 when the sets share one structure, above 1 when each model
@@ -88,10 +146,15 @@ def decision_tests(
         "B_mean_ratio": float(np.mean(e["B_by_A"]) / np.mean(e["B_by_B"])),
     }
     effect = float(np.sqrt(ratios["A_cross_over_within"] * ratios["B_cross_over_within"]))
+    verdict = "different" if p_value < alpha else "same"
+    directions = direction_effects(e)
     return {
         "tests": tests,
         "p_value": p_value,
-        "verdict": "different" if p_value < alpha else "same",
+        "verdict": verdict,
+        "directions": directions,
+        "rejected": [t["key"] for t in tests if t["p_holm"] < alpha],
+        "carried_by": [d["images"] for d in directions if d["differs"]] if verdict == "different" else [],
         "alpha": alpha,
         "effect_ratio": effect,
         "preference_auc": tests[2]["auc"],
@@ -145,14 +208,36 @@ def group_breakdown(
 
 
 def verdict_text(decision: Mapping) -> str:
-    """One sentence: the verdict with its p-value and effect sizes (never a bare threshold)."""
+    """The verdict with its p-value, the tests that rejected, each direction's effect and the one(s) that carry it."""
     r = decision["ratios"]
     word = "DIFFERENT structure" if decision["verdict"] == "different" else "SAME structure (no difference detected)"
     rel = "<" if decision["verdict"] == "different" else ">="
-    return (
+    text = (
         f"{word}: p = {decision['p_value']:.3g} {rel} alpha = {decision['alpha']} "
         f"(Holm, {len(decision['tests'])} tests); "
-        f"cross/within error ratio {r['A_cross_over_within']:.2f}x for A's images, "
-        f"{r['B_cross_over_within']:.2f}x for B's (geometric mean {decision['effect_ratio']:.2f}x); "
-        f"preference AUC {decision['preference_auc']:.2f} (0.5 = none)"
     )
+    directions = decision.get("directions")
+    if not directions:
+        return text + (
+            f"cross/within error ratio {r['A_cross_over_within']:.2f}x for A's images, "
+            f"{r['B_cross_over_within']:.2f}x for B's (geometric mean {decision['effect_ratio']:.2f}x); "
+            f"preference AUC {decision['preference_auc']:.2f} (0.5 = none)"
+        )
+    rejected = decision.get("rejected", [])
+    text += ("rejected: " + ", ".join(rejected) if rejected else "no test rejected") + ". "
+    cells = [
+        f"{d['images']}'s images, model {d['other_model']} over model {d['own_model']}: {d['ratio']:.2f}x "
+        f"[{d['ci95_low']:.2f}, {d['ci95_high']:.2f}]"
+        for d in directions
+    ]
+    text += "Cross/within error ratio, " + "; ".join(cells) + f" (geometric mean {decision['effect_ratio']:.2f}x). "
+    if decision["verdict"] == "different":
+        carried = [d for d in directions if d["images"] in decision.get("carried_by", [])]
+        if carried:
+            which = " and ".join(f"{d['images']}'s images" for d in carried)
+            text += f"Carried by {which}: " + "; ".join(d["reading"] for d in carried) + "."
+        else:
+            text += "No direction's error ratio excludes 1: carried by the tests above alone."
+    else:
+        text += f"Preference AUC {decision['preference_auc']:.2f} (0.5 = none)."
+    return text

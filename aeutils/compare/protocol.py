@@ -1,9 +1,16 @@
 """The protocol: train the three autoencoders on training images only, score every held-out image, decide.
+
+When a set declares near-duplicate groups (``split_groups``, e.g. the tile
+position of the stereo motorcycle pair) whole groups stay on one side of every
+split (the comparison's and the null control's, whose halves are dealt by
+group too), and the tests take the group, not the image, as their unit: each
+group's held-out errors (and codes) are averaged first, so the units the tests
+count are independent. :func:`split_check` says, from the split actually used,
+whether any group sits on both sides.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Sequence
 
@@ -12,17 +19,16 @@ import numpy as np
 
 from aeutils import data as D
 from aeutils.compare import model as CM
-from aeutils.compare.decision import decision_tests, group_breakdown
+from aeutils.compare.decision import decision_tests, group_breakdown, unit_means
 from aeutils.compare.result import Comparison
 from aeutils.compare.sets import (
-    MIN_HELDOUT,
-    MIN_TRAIN,
     PreparedSet,
     check_pair,
     prepare_set,
     resolve_patch,
     split_heldout,
 )
+from aeutils.data.splits import group_split, groups_on_both_sides
 from aeutils.params import parse_list
 from aeutils.stats import robust_outliers
 from aeutils.train import fit
@@ -118,6 +124,61 @@ def _train_and_score(
     }
 
 
+def split_check(a: PreparedSet, b: PreparedSet, split: dict) -> dict:
+    """Whether the split actually used keeps every near-duplicate group on one side.
+
+    Looks at both sets together: a group is *on both sides* when any of its
+    images is a training image (of A or B) and any other is held out (of A or B).
+
+    Returns:
+        ``{"grouped": bool, "n_groups_train", "n_groups_heldout",
+        "groups_on_both_sides": [...], "clean": bool}`` (without split groups
+        every image is its own group: ``grouped`` false, ``clean`` true).
+    """
+    if a.split_groups is None and b.split_groups is None:
+        n_tr = len(split["A"][0]) + len(split["B"][0])
+        n_te = len(split["A"][1]) + len(split["B"][1])
+        return {"grouped": False, "n_groups_train": n_tr, "n_groups_heldout": n_te,
+                "groups_on_both_sides": [], "clean": True}
+    ga = a.split_groups if a.split_groups is not None else np.array([f"A{i}" for i in a.ids])
+    gb = b.split_groups if b.split_groups is not None else np.array([f"B{i}" for i in b.ids])
+    labels = np.concatenate([ga, gb])
+    off = len(ga)
+    train = np.concatenate([split["A"][0], split["B"][0] + off])
+    held = np.concatenate([split["A"][1], split["B"][1] + off])
+    both = groups_on_both_sides(labels, train, held)
+    return {
+        "grouped": True,
+        "n_groups_train": len(set(labels[train])),
+        "n_groups_heldout": len(set(labels[held])),
+        "groups_on_both_sides": both,
+        "clean": not both,
+    }
+
+
+def _units(errors: dict, codes: dict | None, held: dict[str, PreparedSet]):
+    """Per-image held-out errors and codes averaged per near-duplicate group (unchanged without groups)."""
+    if all(held[x].split_groups is None for x in ("A", "B")):
+        return errors, codes
+    out = {}
+    for key, v in errors.items():
+        s = held[key.split("_by_")[0]]
+        out[key] = v if s.split_groups is None else unit_means(v, s.split_groups)[0]
+    if codes is not None:
+        codes = {
+            x: c if held[x].split_groups is None else unit_means(c, held[x].split_groups)[0]
+            for x, c in codes.items()
+        }
+    return out, codes
+
+
+def _split_pair(a: PreparedSet, b: PreparedSet, heldout: float, seed_a: int, seed_b: int) -> dict:
+    return {
+        "A": split_heldout(len(a), heldout, seed_a, groups=a.split_groups),
+        "B": split_heldout(len(b), heldout, seed_b, groups=b.split_groups),
+    }
+
+
 def compare(
     a,
     b,
@@ -126,6 +187,7 @@ def compare(
     grayscale: bool = False,
     limit: int | None = None,
     groups: str | None = "auto",
+    split_groups: str | None = "auto",
     patch: int | None = None,
     stride: int | None = None,
     heldout: float = 0.3,
@@ -154,6 +216,9 @@ def compare(
         limit: at most this many images per set (seeded random subset).
         groups: per-image groups, see :func:`image_groups` (default: sub-folders
             or label names when the set has them).
+        split_groups: near-duplicate groups kept on one side of every split
+            and used as the tests' unit (see :func:`prepare_set`; default: the
+            groups the set declares, e.g. tile positions; ``"none"``: images).
         patch: patch side fed to the models; ``0`` feeds whole images;
             ``None``: whole images up to 64 px, else 32 px patches.
         stride: step between patches (default: ``patch``, or 16 with auto patches).
@@ -190,8 +255,9 @@ def compare(
     if null_control not in (None, "A", "B"):
         raise ValueError(f"null_control must be 'A', 'B' or None, got {null_control!r}")
     filters = parse_list(filters, int, name="filters", positive=True)
-    sa = prepare_set(a, size=size, grayscale=grayscale, limit=limit, groups=groups, seed=seed)
-    sb = prepare_set(b, size=size, grayscale=grayscale, limit=limit, groups=groups, seed=seed + 1)
+    kw = {"size": size, "grayscale": grayscale, "limit": limit, "groups": groups, "split_groups": split_groups}
+    sa = prepare_set(a, **kw, seed=seed)
+    sb = prepare_set(b, **kw, seed=seed + 1)
     patch, stride = resolve_patch(sa, sb, patch, stride)
     check_pair(sa, sb, patch=patch, stride=stride, heldout=heldout, filters=filters)
     settings = {
@@ -199,6 +265,8 @@ def compare(
         "grayscale": grayscale,
         "limit": limit,
         "groups": groups,
+        "split_groups": split_groups,
+        "unit": "image" if sa.split_groups is None and sb.split_groups is None else "near-duplicate group",
         "patch": patch,
         "stride": stride,
         "heldout": heldout,
@@ -216,7 +284,7 @@ def compare(
         "outlier_z": outlier_z,
         "loss": "per-image MSE on [0, 1]",
     }
-    split = {"A": split_heldout(len(sa), heldout, seed), "B": split_heldout(len(sb), heldout, seed + 1)}
+    split = _split_pair(sa, sb, heldout, seed, seed + 1)
     log(
         f"set A: {sa.name}: {len(sa)} images {sa.images.shape[1:]} ({len(split['A'][0])} train / "
         f"{len(split['A'][1])} held out)"
@@ -226,8 +294,11 @@ def compare(
         f"{len(split['B'][1])} held out)"
     )
     run = _train_and_score(sa, sb, split, settings=settings, merged=merged, log=log, stream=progress)
-    decision = decision_tests(run["errors"], codes=run["codes"], alpha=alpha, seed=seed)
     held_a, held_b = sa.take(split["A"][1]), sb.take(split["B"][1])
+    unit_errors, unit_codes = _units(run["errors"], run["codes"], {"A": held_a, "B": held_b})
+    decision = decision_tests(unit_errors, codes=unit_codes, alpha=alpha, seed=seed)
+    decision["unit"] = settings["unit"]
+    checks = {"comparison": split_check(sa, sb, split)}
     outliers = {
         "A": robust_outliers(run["errors"]["A_by_A"], z=outlier_z),
         "B": robust_outliers(run["errors"]["B_by_B"], z=outlier_z),
@@ -238,21 +309,28 @@ def compare(
     if null_control:
         base = sa if null_control == "A" else sb
         n_half = len(base) // 2
-        if math.floor(heldout * n_half) < MIN_HELDOUT or n_half - math.floor(heldout * n_half) < MIN_TRAIN:
+        if base.split_groups is None:
+            perm = np.random.default_rng(seed + 2).permutation(len(base))
+            halves = (np.sort(perm[:n_half]), np.sort(perm[n_half:]))
+        else:  # deal whole near-duplicate groups into the halves
+            halves = group_split(base.split_groups, 0.5, seed + 2)
+        h1, h2 = base.take(halves[0]), base.take(halves[1])
+        try:
+            nsplit = _split_pair(h1, h2, heldout, seed + 3, seed + 4)
+        except D.DataError:
+            nsplit = None
+        if nsplit is None:
             warnings.append(
                 f"null control skipped: set {null_control} has {len(base)} images, too few for "
                 "two halves that can each be split"
             )
         else:
             log(f"null control: two random halves of set {null_control}")
-            perm = np.random.default_rng(seed + 2).permutation(len(base))
-            h1, h2 = base.take(np.sort(perm[:n_half])), base.take(np.sort(perm[n_half:]))
-            nsplit = {
-                "A": split_heldout(len(h1), heldout, seed + 3),
-                "B": split_heldout(len(h2), heldout, seed + 4),
-            }
             nrun = _train_and_score(h1, h2, nsplit, settings=settings, merged=False, log=log, stream=progress)
-            ndec = decision_tests(nrun["errors"], codes=nrun["codes"], alpha=alpha, seed=seed + 2)
+            nheld = {"A": h1.take(nsplit["A"][1]), "B": h2.take(nsplit["B"][1])}
+            n_err, n_codes = _units(nrun["errors"], nrun["codes"], nheld)
+            ndec = decision_tests(n_err, codes=n_codes, alpha=alpha, seed=seed + 2)
+            checks["null_control"] = split_check(h1, h2, nsplit)
             null = {
                 "set": null_control,
                 "n_images": {"half_1": len(h1), "half_2": len(h2)},
@@ -262,6 +340,9 @@ def compare(
                 "preference_auc": ndec["preference_auc"],
                 "tests": ndec["tests"],
                 "ratios": ndec["ratios"],
+                "directions": ndec["directions"],
+                "rejected": ndec["rejected"],
+                "split": {k: [v.tolist() for v in nsplit[k]] for k in ("A", "B")},
                 "passed": ndec["verdict"] == "same",
                 "errors": nrun["errors"],
             }
@@ -271,6 +352,12 @@ def compare(
                     f"(p = {null['p_value']:.3g}): treat the verdict with suspicion (a chance event at rate "
                     f"alpha, or images that are not independent draws)"
                 )
+    for name, chk in checks.items():
+        if not chk["clean"]:
+            warnings.append(
+                f"{name}: {len(chk['groups_on_both_sides'])} near-duplicate group(s) on both sides of the split, "
+                f"e.g. {chk['groups_on_both_sides'][:3]}: held-out images are not independent of the training images"
+            )
     if decision["tests"][0]["n_x"] < 6 or decision["tests"][0]["n_y"] < 6:
         warnings.append(
             "fewer than 6 held-out images in a set: the tests have little power; 'same' means 'no difference detected'"
@@ -290,5 +377,6 @@ def compare(
         settings=settings,
         seconds=time.perf_counter() - start,
         warnings=warnings,
+        split_checks=checks,
     )
     return result

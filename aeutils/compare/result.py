@@ -34,6 +34,8 @@ class Comparison:
         settings: the protocol's parameters.
         seconds: wall time.
         warnings: things the reader must know (e.g. a failed null control).
+        split_checks: :func:`~aeutils.compare.protocol.split_check` of every
+            split used (``"comparison"``, ``"null_control"``, ``"null_halves"``).
     """
 
     a: PreparedSet
@@ -50,6 +52,7 @@ class Comparison:
     settings: dict
     seconds: float
     warnings: list
+    split_checks: dict = dataclasses.field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -174,6 +177,16 @@ class Comparison:
             "settings": self.settings,
             "seconds": round(self.seconds, 1),
             "warnings": self.warnings,
+            "directions": self.decision.get("directions", []),
+            "rejected": self.decision.get("rejected", []),
+            "carried_by": self.decision.get("carried_by", []),
+            "unit": self.decision.get("unit", "image"),
+            "split_checks": self.split_checks,
+            "split_groups": {
+                k: None if s.split_groups is None else s.split_groups.tolist()
+                for k, s in (("A", self.a), ("B", self.b))
+            },
+            "split": {k: [v.tolist() for v in self.split[k]] for k in ("A", "B")},
         }
         if out["null_control"] is None:
             out["null_control"] = {"p_value": None, "verdict": None, "skipped": True}
@@ -227,6 +240,12 @@ def summary_text(result: Comparison) -> str:
     tested = [g for g in result.groups if "p_holm" in g]
     if tested:
         lines.append("per group: " + "; ".join(f"{g['group']} {g['verdict']} (p = {g['p_holm']:.3g})" for g in tested))
+    for name, chk in result.split_checks.items():
+        if chk.get("grouped"):
+            lines.append(
+                f"split ({name.replace('_', ' ')}): {chk['n_groups_train']} near-duplicate groups trained on, "
+                f"{chk['n_groups_heldout']} held out, {len(chk['groups_on_both_sides'])} on both sides"
+            )
     for w in result.warnings:
         lines.append(f"warning: {w}")
     return "\n".join(lines)

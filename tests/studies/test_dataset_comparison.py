@@ -187,5 +187,69 @@ def test_cli_help_lists_the_options(capsys):
         cli_main(["compare", "--help"])
     assert exc.value.code == 0
     out = capsys.readouterr().out
-    for opt in ("--size", "--grayscale", "--patch", "--stride", "--epochs", "--seed", "--json", "--html"):
+    for opt in ("--size", "--grayscale", "--patch", "--stride", "--epochs", "--seed", "--json", "--html",
+                "--split-groups"):
         assert opt in out
+
+
+# ---------------------------------------------------------------------------
+# The notebook's claims and tables
+# ---------------------------------------------------------------------------
+
+
+def _fake_result(*, verdict="different", null="same", leaks=(), carried=("A",)):
+    """A stand-in for a Comparison with just what :func:`DC.claims` reads."""
+    from types import SimpleNamespace
+
+    directions = [
+        {"images": "A", "own_model": "A", "other_model": "B", "ratio": 2.0, "ci95_low": 1.5, "ci95_high": 2.6,
+         "n": 20, "differs": "A" in carried, "reading": "model A reconstructs its own set A's images better"},
+        {"images": "B", "own_model": "B", "other_model": "A", "ratio": 1.01, "ci95_low": 0.95, "ci95_high": 1.08,
+         "n": 20, "differs": "B" in carried, "reading": "model A and model B reconstruct B's images alike"},
+    ]
+    dec = {"verdict": verdict, "p_value": 1e-4 if verdict == "different" else 0.4, "alpha": 0.05,
+           "tests": [{"key": "model_A"}], "rejected": ["model_B"] if verdict == "different" else [],
+           "directions": directions, "carried_by": list(carried) if verdict == "different" else [],
+           "ratios": {"A_cross_over_within": 2.0, "B_cross_over_within": 1.01}, "effect_ratio": 1.42,
+           "preference_auc": 0.8}
+    chk = {"grouped": True, "n_groups_train": 50, "n_groups_heldout": 20, "groups_on_both_sides": list(leaks),
+           "clean": not leaks}
+    nc = {"verdict": null, "p_value": 0.6 if null == "same" else 0.01, "rejected": []}
+    return SimpleNamespace(decision=dec, null_control=nc, split_checks={"comparison": chk, "null_control": chk})
+
+
+def test_claims_follow_the_run():
+    ok = DC.claims(_fake_result())
+    assert len(ok) == 4 and all(c["holds"] for c in ok), [c["claim"] for c in ok if not c["holds"]]
+    assert ok[3]["ours"] == "A's images 2.00x [1.50, 2.60]" and "carried by: A's images" in ok[3]["note"]
+    assert not DC.claims(_fake_result(null="different"))[0]["holds"]
+    assert not DC.claims(_fake_result(verdict="same"))[1]["holds"]
+    leaky = DC.claims(_fake_result(leaks=("r01_c02",)))[2]
+    assert not leaky["holds"] and leaky["ours"] == 2  # the pair is counted in both splits' checks
+    assert not DC.claims(_fake_result(carried=()))[3]["holds"]  # "different" with no direction named
+    assert DC.claims(_fake_result(carried=("A", "B")))[3]["ours"].count("x [") == 2
+
+
+def test_tables_have_human_labels():
+    r = _fake_result()
+    rows = DC.direction_rows(r.decision)
+    assert rows[0]["direction"] == "A's images: model B / model A" and rows[1]["differs"] == "no"
+    df = DC.labelled(rows, index="direction")
+    assert "cross/within error ratio" in df.columns and df.index.name == "direction"
+    r.split_checks["comparison"]["groups_on_both_sides"] = []
+    split = DC.split_rows(r)
+    assert [s["split"] for s in split] == ["comparison (A, B)", "null control (two halves)"]
+    assert DC.labelled(split).columns.tolist() == ["split", "groups trained on", "groups held out",
+                                                   "groups on both sides"]
+    assert DC.compare_settings(split_groups="none")["split_groups"] == "none"
+
+
+def test_load_pair_lowlight_sim_deals_set_a(tmp_path):
+    x = (np.random.default_rng(0).uniform(0.3, 1, (10, 8, 8, 3)) * 255).astype(np.uint8)
+    np.savez(tmp_path / "c.npz", x_train=x[:8], x_test=x[8:], y_train=np.arange(8), y_test=np.arange(2))
+    a, b = DC.load_pair(f"npz:{tmp_path / 'c.npz'}", DC.LOW_LIGHT_SIM, limit=3, seed=0)
+    assert len(a) == len(b) == 3 and b.images.mean() < a.images.mean() and "SIMULATED" in b.source
+    assert not {t.tobytes() for t in a.images} & {t.tobytes() for t in b.images}
+    assert DC.load_pair("x", "y") == ("x", "y")
+    on, off = DC.load_pair("embedded:motorcycle_tiles", DC.LOW_LIGHT_SIM)  # groups declared: dealt by position
+    assert len(on) + len(off) == 150
