@@ -23,7 +23,8 @@ D.load("embedded:mnist5000")``); every name lives in one module:
   and :func:`random_crops`;
 * :mod:`~aeutils.data.splits` — :func:`subsample` (the one seeded subsample),
   :func:`split_indices`, :func:`split`, :func:`holdout_indices`,
-  :func:`split_keeping_test`;
+  :func:`split_keeping_test`, the group-aware :func:`group_split` (near-duplicate groups
+  declared per set: :func:`register_near_duplicate_groups`);
 * :mod:`~aeutils.data.pipelines` — ``tf.data``: :func:`make_dataset`,
   :func:`folder_dataset`, :func:`random_crop_dataset`;
 
@@ -36,10 +37,12 @@ from aeutils.data.embedded import (
     SKIMAGE_COLOUR_PHOTOS,
     SKLEARN_COLOUR_PHOTOS,
     embedded_photos,
+    light_pair,
     load_embedded,
     motorcycle_light_pair,
     register_embedded,
     tile_image,
+    tile_position,
 )
 from aeutils.data.imageset import DataError, ImageSet, as_hw, as_nhwc, image_names
 from aeutils.data.patches import check_crop_input, extract_patches, random_crops, stitch_patches
@@ -59,7 +62,11 @@ from aeutils.data.sources import (
 )
 from aeutils.data.splits import (
     OVERLAPPING_GROUPS,
+    group_split,
+    groups_on_both_sides,
     holdout_indices,
+    near_duplicate_groups,
+    register_near_duplicate_groups,
     split,
     split_indices,
     split_keeping_test,
@@ -125,6 +132,12 @@ __all__ = [
     "stitch_patches",
     "subsample",
     "tile_image",
+    "tile_position",
+    "light_pair",
+    "group_split",
+    "groups_on_both_sides",
+    "near_duplicate_groups",
+    "register_near_duplicate_groups",
     "to_grayscale",
     "to_unit_range",
     "check_finite",
