@@ -115,6 +115,8 @@ def test_photo_gathering_and_claims():
     assert [c["holds"] for c in out] == [True, False, True]
     assert out[0]["ours"] == 10 and out[1]["ours"] == 2 - 1 and out[1]["baseline"] == 2
     assert out[2]["ours"] == 1.0 and out[2]["baseline"] == 0.5 and out[2]["ci95"] is not None
-    assert "3→8: read 3→5" in out[1]["note"]
+    assert "3→8: read 3→5" in out[1]["note"] and "reconstructions" not in out[1]["note"]
+    noted = S.claims(grid, strips, gathering, photos=2, reconstruction_accuracy=0.63)
+    assert "63% of all test reconstructions" in noted[1]["note"] and noted[1]["holds"] is False
     few = S.claims({**grid, "distinct": [0, 1], "missing": list(range(2, 10))}, strips[:1], gathering, photos=2)
     assert [c["holds"] for c in few] == [False, True, True] and "missing: 2, 3" in few[0]["note"]
