@@ -4,16 +4,22 @@ Works with a :class:`aeutils.models.VAE` (codes are the posterior *means*, never
 samples: the source's interpolation used a sampled ``z`` and so decoded a
 different picture on every run) and with plain encoder/decoder models. Also
 the per-image held-out negative ELBO of a VAE and the naive pixel-space
-interpolation to compare latent strips with.
+interpolation to compare latent strips with, and the checks that read decoded
+images with a pixel classifier (:func:`fit_pixel_reader`, :func:`read_images`,
+:func:`strip_endpoints`) and score how codes gather by label
+(:func:`nearest_neighbour_hits`, :func:`chance_accuracy`).
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 from scipy.stats import norm
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 
 from aeutils.models import VAE, decoder_of, encoder_of
 
@@ -456,3 +462,129 @@ def evaluate_elbo(vae, x, *, samples: int = 1, batch_size: int = 256, seed: int 
         "loss": recon + vae.beta * kl,
         "negative_elbo": recon + kl,
     }
+
+
+# ---------------------------------------------------------------------------
+# Reading decoded images, and how codes gather
+# ---------------------------------------------------------------------------
+
+
+def fit_pixel_reader(images, labels, *, C: float = 0.05, max_iter: int = 100, seed: int = 0) -> LogisticRegression:
+    """A classifier that reads images from their pixels: multinomial logistic regression.
+
+    Trained on the *training* images and their labels, it reads what a decoder
+    draws (grid cells, strip frames) instead of a reader's eye.
+
+    Args:
+        images: ``(N, ...)`` images in [0, 1].
+        labels: ``(N,)`` integer labels.
+        C: inverse L2 strength (small: smooth weights that read blurry decodes well).
+        max_iter: L-BFGS iterations (convergence warnings are silenced: a reader need not be optimal).
+        seed: solver seed.
+
+    Returns:
+        A fitted scikit-learn ``LogisticRegression`` on flattened pixels.
+
+    Raises:
+        ValueError: images and labels of different lengths, or fewer than two labels.
+    """
+    x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+    y = np.asarray(labels)
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} images but {len(y)} labels")
+    if len(np.unique(y)) < 2:
+        raise ValueError("a reader needs at least two labels")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return LogisticRegression(C=C, max_iter=max_iter, tol=1e-3, random_state=seed).fit(x, y)
+
+
+def read_images(reader, images) -> tuple[np.ndarray, np.ndarray]:
+    """Labels a pixel reader (:func:`fit_pixel_reader`) gives images, and its confidence.
+
+    Args:
+        reader: a fitted classifier with ``predict_proba`` and ``classes_``.
+        images: ``(N, ...)`` images (any leading grid shape is flattened first: ``(n, n, H, W, C)`` works).
+
+    Returns:
+        ``(labels, confidence)``: arrays ``(N,)``, the most probable label and its probability.
+    """
+    x = np.asarray(images, dtype=np.float32)
+    n_features = int(np.prod(reader.coef_.shape[1:]))
+    x = x.reshape(-1, n_features)
+    proba = reader.predict_proba(x)
+    best = proba.argmax(axis=1)
+    return np.asarray(reader.classes_)[best], proba[np.arange(len(x)), best]
+
+
+def strip_endpoints(reader, strips: Sequence[dict], starts, ends) -> list[dict]:
+    """Whether each latent strip's first and last decoded frame read as its start and end labels.
+
+    The decoded frames at ``t = 0`` and ``t = 1`` are the reconstructions of the
+    two end images (:func:`interpolation_strips` puts the originals around them).
+
+    Args:
+        reader: see :func:`read_images`.
+        strips: :func:`interpolation_strips` output.
+        starts, ends: the label of each strip's start and end image.
+
+    Returns:
+        One dict per strip: ``title``, ``start``, ``end``, ``read_start``,
+        ``read_end``, ``read_path`` (every decoded frame's reading) and ``holds``
+        (both ends read right).
+
+    Raises:
+        ValueError: ``starts``/``ends`` not one per strip.
+    """
+    if not (len(starts) == len(ends) == len(strips)):
+        raise ValueError(f"{len(strips)} strips need as many start and end labels, got {len(starts)} and {len(ends)}")
+    rows = []
+    for strip, a, b in zip(strips, starts, ends):
+        decoded = np.asarray(strip["latent"])[1:-1]
+        read, _ = read_images(reader, decoded)
+        rows.append(
+            {
+                "title": strip["title"],
+                "start": int(a),
+                "end": int(b),
+                "read_start": int(read[0]),
+                "read_end": int(read[-1]),
+                "read_path": [int(r) for r in read],
+                "holds": bool(read[0] == a and read[-1] == b),
+            }
+        )
+    return rows
+
+
+def nearest_neighbour_hits(z_reference, labels_reference, z_query, labels_query) -> np.ndarray:
+    """1 where a query code's nearest reference code (Euclidean) has the query's label, else 0.
+
+    Example:
+    >>> ref, query = [[0.0, 0.0], [5.0, 5.0]], [[0.5, 0.0], [4.0, 5.0], [1.0, 1.0]]
+    >>> nearest_neighbour_hits(ref, [0, 1], query, [0, 1, 1]).tolist()
+    [1.0, 1.0, 0.0]
+    """
+    ref = np.asarray(z_reference, dtype=np.float64)
+    qry = np.asarray(z_query, dtype=np.float64)
+    lab_ref, lab_qry = np.asarray(labels_reference), np.asarray(labels_query)
+    if len(ref) != len(lab_ref) or len(qry) != len(lab_qry) or len(ref) == 0:
+        raise ValueError("codes and labels must match in length, with at least one reference code")
+    d = ((qry[:, None, :] - ref[None, :, :]) ** 2).sum(axis=-1)
+    return (lab_ref[d.argmin(axis=1)] == lab_qry).astype(np.float64)
+
+
+def chance_accuracy(labels_reference, labels_query) -> float:
+    """Accuracy of guessing labels at random with the reference labels' frequencies.
+
+    ``sum_k p_ref(k) * p_query(k)``: what a nearest-neighbour rule scores when the
+    codes carry no information about the label.
+
+    Example:
+    >>> chance_accuracy([0, 0, 1, 1], [0, 1])
+    0.5
+    """
+    ref, qry = np.asarray(labels_reference), np.asarray(labels_query)
+    labels = np.union1d(ref, qry)
+    p_ref = np.array([(ref == k).mean() for k in labels])
+    p_qry = np.array([(qry == k).mean() for k in labels])
+    return float((p_ref * p_qry).sum())

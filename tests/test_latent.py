@@ -304,3 +304,51 @@ def test_load_square_images_resolves_against_the_base_dir(tmp_path, monkeypatch)
     _write(tmp_path / "pics" / "a.png", np.zeros((10, 12, 3), np.uint8))
     monkeypatch.setenv(D.BASE_DIR_ENV, str(tmp_path))
     assert len(D.load_square_images("pics", size=4)) == 1
+
+
+# --- reading decoded images, strip end points, nearest-neighbour gathering ---
+
+
+def _toy_digits():
+    """Two 'digits' on 4x4 images: a bright left half (label 3) or a bright right half (label 5)."""
+    rng = np.random.default_rng(0)
+    left = np.zeros((4, 4, 1), np.float32)
+    left[:, :2] = 1.0
+    right = left[:, ::-1].copy()
+    x = np.stack([left] * 10 + [right] * 10) * 0.8 + rng.random((20, 4, 4, 1)).astype(np.float32) * 0.2
+    return x, np.array([3] * 10 + [5] * 10), left, right
+
+
+def test_fit_pixel_reader_and_read_images():
+    x, y, left, right = _toy_digits()
+    reader = latent.fit_pixel_reader(x, y, C=1.0)
+    labels, conf = latent.read_images(reader, np.stack([left, right]))
+    assert labels.tolist() == [3, 5] and conf.shape == (2,) and np.all(conf > 0.5)
+    grid_labels, _ = latent.read_images(reader, np.stack([left, right] * 2).reshape(2, 2, 4, 4, 1))
+    assert grid_labels.tolist() == [3, 5, 3, 5]
+    with pytest.raises(ValueError):
+        latent.fit_pixel_reader(x, y[:5])
+    with pytest.raises(ValueError):
+        latent.fit_pixel_reader(x, np.zeros(20))
+
+
+def test_strip_endpoints_reads_the_decoded_ends():
+    x, y, left, right = _toy_digits()
+    reader = latent.fit_pixel_reader(x, y, C=1.0)
+    good = {"title": "3→5", "latent": np.stack([left, left, left, right, right, right])}
+    bad = {"title": "3→5 blob", "latent": np.stack([left, left, left, left, left, right])}
+    rows = latent.strip_endpoints(reader, [good, bad], [3, 3], [5, 5])
+    assert [r["holds"] for r in rows] == [True, False]
+    assert rows[0]["read_path"] == [3, 3, 5, 5] and rows[1]["read_end"] == 3 and rows[1]["title"] == "3→5 blob"
+    with pytest.raises(ValueError):
+        latent.strip_endpoints(reader, [good], [3, 3], [5])
+
+
+def test_nearest_neighbour_hits_and_chance():
+    ref, query = [[0.0, 0.0], [5.0, 5.0]], [[0.5, 0.0], [4.0, 5.0], [1.0, 1.0]]
+    hits = latent.nearest_neighbour_hits(ref, [0, 1], query, [0, 1, 1])
+    assert hits.tolist() == [1.0, 1.0, 0.0]
+    assert latent.chance_accuracy([0, 0, 1, 1], [0, 1]) == 0.5
+    assert latent.chance_accuracy([0, 1, 2, 3], [0, 1, 2, 3]) == pytest.approx(0.25)
+    with pytest.raises(ValueError):
+        latent.nearest_neighbour_hits([], [], [[0.0, 0.0]], [0])

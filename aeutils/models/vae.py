@@ -56,11 +56,16 @@ class VAE(keras.Model):
         reconstruction: ``"bernoulli"`` or ``"gaussian"``.
         sigma: standard deviation of the Gaussian likelihood (ignored for Bernoulli).
         seed: seed of the sampling layer's generator.
+        kl_warmup_steps: KL warm-up: the gradient step optimises
+            ``reconstruction + w * beta * kl`` with ``w`` rising linearly from
+            ``1 / kl_warmup_steps`` to 1 over the first ``kl_warmup_steps``
+            optimizer steps (0, the default: ``w = 1`` throughout). The logged
+            ``loss`` is always the full ``reconstruction + beta * kl``.
         name: model name.
 
     Raises:
-        ValueError: unknown ``reconstruction``, negative ``beta``, non-positive
-            ``sigma``, an encoder without two outputs of equal size, or a
+        ValueError: unknown ``reconstruction``, negative ``beta`` or
+            ``kl_warmup_steps``, non-positive ``sigma``, an encoder without two outputs of equal size, or a
             decoder whose input size differs from the latent size.
     """
 
@@ -73,6 +78,7 @@ class VAE(keras.Model):
         reconstruction: str = "bernoulli",
         sigma: float = 0.1,
         seed: int | None = None,
+        kl_warmup_steps: int = 0,
         name: str = "vae",
         **kwargs,
     ):
@@ -84,6 +90,8 @@ class VAE(keras.Model):
             raise ValueError(f"beta must be >= 0, got {beta}")
         if not float(sigma) > 0:
             raise ValueError(f"sigma must be > 0, got {sigma}")
+        if int(kl_warmup_steps) < 0:
+            raise ValueError(f"kl_warmup_steps must be >= 0, got {kl_warmup_steps}")
         outs = encoder.output_shape if isinstance(encoder.output_shape, list) else [encoder.output_shape]
         if len(outs) < 2 or tuple(outs[0]) != tuple(outs[1]):
             raise ValueError(
@@ -101,6 +109,7 @@ class VAE(keras.Model):
         self.reconstruction = reconstruction
         self.sigma = float(sigma)
         self.seed = seed
+        self.kl_warmup_steps = int(kl_warmup_steps)
         self.sampler = Sampling(seed=seed, name="z")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
@@ -178,7 +187,11 @@ class VAE(keras.Model):
         x = data[0] if isinstance(data, (tuple, list)) else data
         with tf.GradientTape() as tape:
             recon, kl = self.loss_terms(x, training=True)
-            loss = keras.ops.mean(recon + self.beta * kl)
+            beta = self.beta
+            if self.kl_warmup_steps:
+                step = keras.ops.cast(self.optimizer.iterations + 1, recon.dtype)
+                beta = beta * keras.ops.minimum(1.0, step / float(self.kl_warmup_steps))
+            loss = keras.ops.mean(recon + beta * kl)
             if self.losses:
                 loss = loss + sum(self.losses)
         grads = tape.gradient(loss, self.trainable_weights)
@@ -199,8 +212,9 @@ class VAE(keras.Model):
         return np.asarray(self.decoder.predict(z, batch_size=batch_size, verbose=0))
 
     def get_config(self):
+        extra = {"kl_warmup_steps": self.kl_warmup_steps} if self.kl_warmup_steps else {}
         return pair_config(
-            self, beta=self.beta, reconstruction=self.reconstruction, sigma=self.sigma, seed=self.seed
+            self, beta=self.beta, reconstruction=self.reconstruction, sigma=self.sigma, seed=self.seed, **extra
         )
 
     @classmethod
@@ -221,6 +235,7 @@ def build_vae(
     output_layer: str = "conv",
     sigma: float = 0.1,
     seed: int | None = None,
+    kl_warmup_steps: int = 0,
     name: str = "vae",
 ) -> VAE:
     """Build a convolutional :class:`VAE`.
@@ -250,6 +265,7 @@ def build_vae(
             full-resolution hidden feature map exists (for large images).
         sigma: Gaussian likelihood's standard deviation.
         seed: sampling seed.
+        kl_warmup_steps: KL warm-up length in optimizer steps (see :class:`VAE`; 0: none).
         name: model name (sub-models are ``encoder`` and ``decoder``).
 
     Returns:
@@ -314,7 +330,8 @@ def build_vae(
     )(y)
     decoder = keras.Model(z, y, name="decoder")
     return VAE(
-        encoder, decoder, beta=beta, reconstruction=reconstruction, sigma=sigma, seed=seed, name=name
+        encoder, decoder, beta=beta, reconstruction=reconstruction, sigma=sigma, seed=seed,
+        kl_warmup_steps=kl_warmup_steps, name=name,
     )
 
 

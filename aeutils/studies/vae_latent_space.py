@@ -3,19 +3,24 @@
 Part 1 trains a 2-D VAE on MNIST and reports the held-out negative ELBO next to
 the two public references (:data:`REFERENCES`, their one home). Part 2 trains
 the size-adaptive photo VAE (:func:`aeutils.models.build_image_vae`) on a stream
-of random crops (:func:`fit_photo_vae`). This module holds those steps, the
-notebook's parameter checks and its headline; the models, the latent tools and
-the plots are the toolkit's.
+of random crops (:func:`fit_photo_vae`) from three quadrants of each photo, the
+fourth held out (:func:`photo_regions`). This module holds those steps, the
+notebook's parameter checks, the claim computations (:func:`grid_reading`,
+:func:`photo_gathering`, :func:`claims`), its table labels and its headline; the
+models, the latent tools (the pixel reader, strip end points, nearest-neighbour
+hits) and the plots are the toolkit's.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import keras
+import numpy as np
 
+from aeutils import claims as C
 from aeutils import data as D
 from aeutils import latent, models
 
@@ -74,8 +79,37 @@ PARAMETERS = (
     "learning_rate",
     "image_pairs",
     "beta",
+    "kl_warmup",
+    "min_confidence",
     "seed",
 )
+
+#: Human column names for the notebook's tables.
+TABLE_LABELS = {
+    "run": "run",
+    "held-out": "held-out",
+    "negative_elbo_nats": "−ELBO (nats/image)",
+    "ci95_half_width": "± 95 % CI (nats)",
+    "reconstruction": "reconstruction (nats)",
+    "kl": "KL (nats)",
+    "digit": "digit",
+    "cells": "grid cells read as it",
+    "title": "strip",
+    "read_start": "t = 0 read as",
+    "read_end": "t = 1 read as",
+    "read_path": "frames read as (t = 0 … 1)",
+    "holds": "both ends right",
+}
+
+
+def labelled(rows: list[dict], columns=None) -> list[dict]:
+    """Rows with :data:`TABLE_LABELS` column names (only ``columns``, in that order, when given).
+
+    Example:
+    >>> labelled([{"kl": 1.0, "x": 2}], ["kl"])
+    [{'KL (nats)': 1.0}]
+    """
+    return [{TABLE_LABELS.get(k, k): row[k] for k in (columns or row)} for row in rows]
 
 
 def check_parameters(values: Mapping) -> dict:
@@ -94,6 +128,10 @@ def check_parameters(values: Mapping) -> dict:
     """
     params = {k: values[k] for k in PARAMETERS}
     models.image_vae_filters(params["size"])
+    if not 0.0 <= float(params["min_confidence"]) < 1.0:
+        raise ValueError(f"min_confidence must be in [0, 1), got {params['min_confidence']!r}")
+    if int(params["kl_warmup"]) < 0:
+        raise ValueError(f"kl_warmup must be >= 0 epochs, got {params['kl_warmup']!r}")
     for option, allowed in (
         ("layout", models.VAE_MNIST_LAYOUTS),
         ("interpolation", latent.INTERPOLATIONS),
@@ -204,3 +242,142 @@ def headline(mnist_neg_elbo: float, photo_psnr_db: float, size: int) -> dict:
         "photo_size_px": size,
         "photo_psnr_db": photo_psnr_db,
     }
+
+
+def grid_reading(reader, grid, *, min_confidence: float = 0.5, labels=range(10)) -> dict:
+    """Which labels a pixel reader finds on a decoded grid (:func:`aeutils.latent.latent_grid`).
+
+    A cell counts for a label only when the reader gives that label at least
+    ``min_confidence`` probability, so a blur that is "most like an 8" at 20 %
+    does not count as an 8.
+
+    Args:
+        reader: :func:`aeutils.latent.fit_pixel_reader` trained on the training digits.
+        grid: decoded images ``(n, n, H, W, C)`` (or ``(N, H, W, C)``).
+        min_confidence: smallest probability for a cell to count.
+        labels: the labels to look for (rows of the table).
+
+    Returns:
+        ``{"rows": [{"digit", "cells"}], "distinct": labels found, "missing": labels not found,
+        "cells": grid cells, "unsure": cells below min_confidence}``.
+    """
+    read, conf = latent.read_images(reader, grid)
+    sure = read[conf >= min_confidence]
+    counts = {int(k): int((sure == k).sum()) for k in labels}
+    found = [k for k, n in counts.items() if n > 0]
+    return {
+        "rows": [{"digit": k, "cells": n} for k, n in counts.items()],
+        "distinct": found,
+        "missing": [k for k, n in counts.items() if n == 0],
+        "cells": int(len(read)),
+        "unsure": int((conf < min_confidence).sum()),
+    }
+
+
+def photo_regions(images) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cut each photo ``(2S, 2S)`` into four ``S`` px quadrants; photo ``k`` holds out quadrant ``k % 4``.
+
+    Quadrants are numbered top-left, top-right, bottom-left, bottom-right. The
+    held-out quadrant of each photo is never shown to the VAE in training, so
+    its crops test whether the latent plane groups *unseen* parts of a photo
+    with the photo's other parts (rotating the quadrant avoids always holding
+    out, say, the sky).
+
+    Args:
+        images: square photos ``(N, 2S, 2S, C)``.
+
+    Returns:
+        ``(train, train_photo, held_out, held_out_photo)``: ``(3N, S, S, C)`` and
+        ``(N, S, S, C)`` quadrants with the index of the photo each comes from.
+
+    Raises:
+        ValueError: non-square images or an odd side.
+
+    Example:
+    >>> tr, tp, ho, hp = photo_regions(np.zeros((2, 4, 4, 3)))
+    >>> tr.shape, tp.tolist(), ho.shape, hp.tolist()
+    ((6, 2, 2, 3), [0, 0, 0, 1, 1, 1], (2, 2, 2, 3), [0, 1])
+    """
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim != 4 or x.shape[1] != x.shape[2] or x.shape[1] % 2:
+        raise ValueError(f"photo_regions needs square photos of even side (N, 2S, 2S, C), got {x.shape}")
+    s = x.shape[1] // 2
+    train, train_photo, held, held_photo = [], [], [], []
+    for k, img in enumerate(x):
+        quads = [img[:s, :s], img[:s, s:], img[s:, :s], img[s:, s:]]
+        for q, quad in enumerate(quads):
+            if q == k % 4:
+                held.append(quad)
+                held_photo.append(k)
+            else:
+                train.append(quad)
+                train_photo.append(k)
+    return np.stack(train), np.array(train_photo), np.stack(held), np.array(held_photo)
+
+
+def photo_gathering(z_train, photo_train, z_held, photo_held) -> dict:
+    """Nearest-neighbour photo accuracy of held-out crops' codes against the training crops' codes.
+
+    Returns:
+        ``{"hits": per held-out crop 0/1, "accuracy", "chance"}`` with chance from
+        :func:`aeutils.latent.chance_accuracy` (about 1 / number of photos).
+    """
+    hits = latent.nearest_neighbour_hits(z_train, photo_train, z_held, photo_held)
+    return {"hits": hits, "accuracy": float(hits.mean()), "chance": latent.chance_accuracy(photo_train, photo_held)}
+
+
+def claims(
+    grid: Mapping, strips: Sequence[Mapping], gathering: Mapping, *, photos: int,
+    reconstruction_accuracy: float | None = None,
+) -> list[dict]:
+    """The notebook's three claims, from the run's own numbers.
+
+    Args:
+        grid: :func:`grid_reading` of the decoded manifold.
+        strips: :func:`aeutils.latent.strip_endpoints` of the digit strips.
+        gathering: :func:`photo_gathering` of the held-out photo crops.
+        photos: number of photos (for the text).
+        reconstruction_accuracy: the reader's accuracy on the VAE's reconstructions of the test
+            digits (the chance that one strip end reads right), quoted in the strip claim's note.
+
+    Returns:
+        ``[manifold shows all ten digits, every strip ends right, held-out crops gather by photo]``
+        as :mod:`aeutils.claims` dicts.
+    """
+    found = len(grid["distinct"])
+    ends = sum(bool(s["holds"]) for s in strips)
+    missing = ", ".join(map(str, grid["missing"])) or "none"
+    hits = np.asarray(gathering["hits"], dtype=np.float64)
+    return [
+        C.check(
+            "the decoded manifold grid shows all ten digits (read by a pixel classifier trained on the training "
+            "digits)",
+            found == 10,
+            ours=found,
+            baseline=10,
+            unit="digits",
+            note=f"{grid['cells']} cells, {grid['unsure']} read with low confidence; missing: {missing}",
+        ),
+        C.check(
+            "every interpolation strip starts at its start digit and ends at its end digit (classifier-read)",
+            len(strips) > 0 and ends == len(strips),
+            ours=ends,
+            baseline=len(strips),
+            unit="strips",
+            note="; ".join(f"{s['title']}: read {s['read_start']}→{s['read_end']}" for s in strips)
+            + ("" if reconstruction_accuracy is None else
+               f"; the reader reads {reconstruction_accuracy:.0%} of all test reconstructions as their own digit "
+               "(a 2-D code overlaps similar digits such as 4 and 9), so a strip end can fail even when the path is "
+               "smooth"),
+        ),
+        C.beats(
+            f"held-out photo crops land nearest to crops of their own photo in the latent plane (beats chance, "
+            f"{photos} photos)",
+            gathering["accuracy"],
+            gathering["chance"],
+            unit="accuracy",
+            per_image=(hits, np.full_like(hits, gathering["chance"])),
+            note="crops of a quadrant of each photo the VAE never saw, 1-nearest neighbour among crops of the "
+            "other quadrants",
+        ),
+    ]
