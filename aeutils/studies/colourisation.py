@@ -5,11 +5,9 @@ Two routes of colourising a luminance image with one architecture
 both scored in RGB on [0, 1] (MSE, PSNR, SSIM, CIEDE2000, colourfulness) next
 to two baselines, plus the source's own figures (:data:`SOURCE_FIGURES`) in its
 scales. The colour science (YUV, luminance, gamut, scores) is
-:mod:`aeutils.color`. The claims (:func:`claims`) and the route-versus-baseline
-facts (:func:`comparisons`) are computed from the same rows the tables show.
-
-Over 600 lines: the study's routes, baselines, source figures, claims and table
-labels belong together, and splitting them would only scatter one experiment.
+:mod:`aeutils.color`. The claims (:func:`claims`) and the route-versus-baseline facts
+(:func:`comparisons`) come from the rows the tables show. Over 600 lines: routes, baselines,
+source figures, claims and table labels of one experiment belong together.
 """
 
 from __future__ import annotations
@@ -285,7 +283,11 @@ def run_route(
     )
     del x_tr, y_tr, x_va, y_va
     start = time.perf_counter()
-    out = predict(result.model, x_te)
+    # Fixed-size batches (the test set padded to a whole number of them): one trace of the predict function.
+    batch = min(256, len(x_te))
+    pad = -len(x_te) % batch
+    out = predict(result.model, np.concatenate([x_te, np.zeros((pad,) + x_te.shape[1:], x_te.dtype)]), batch_size=batch)
+    out = out[: len(x_te)]
     if spec.target == "rgb":
         pred_rgb, n_out = clip_to_gamut((out - lo) / (hi - lo))
         pred_uv = None
@@ -407,6 +409,18 @@ def source_comparison(rows: Sequence[Mapping]) -> list[dict]:
     return out
 
 
+def data_note(dataset: str, data: ColourData) -> str:
+    """One sentence on the data a run used (the embedded default is a stand-in for the source's CIFAR-10)."""
+    n = len(data.train) + len(data.val) + len(data.test)
+    if dataset.startswith("embedded:photo_patches"):
+        return (
+            f"Stand-in for CIFAR-10: {n} colour patches of the 11 photos scikit-image and scikit-learn ship, "
+            f"{data.test.shape[1]} px, split at random 80/10/10 (neighbouring patches overlap, so test patches "
+            "are not independent of training ones)."
+        )
+    return f"{data.source} ({n} images)."
+
+
 def truth_row(data: ColourData) -> dict:
     """Colourfulness and chroma of the true test images (the reference for desaturation)."""
     return {
@@ -417,20 +431,13 @@ def truth_row(data: ColourData) -> dict:
 
 
 def verdict(rows: Sequence[Mapping]) -> dict:
-    """The source-scale checks and paired differences of result rows from :func:`baseline_rows` and :func:`run_route`.
+    """The source-scale checks and paired differences of the rows (first ``"rgb"``/``"yuv"`` rows, both baselines).
 
-    Uses the first ``"rgb"`` and first ``"yuv"`` route rows and the two baselines.
-    How each route stands against each baseline in each metric is
-    :func:`comparisons` (``baseline_failures`` lists the losses it finds).
-
-    Returns:
-        ``{"yuv_beats_rgb_mse", "yuv_beats_rgb_ciede2000", "baseline_failures",
-        "yuv_uv_mse_source", "yuv_within_source", "yuv_uv_mse",
-        "yuv_within_source_if_true_scale", "paired_rgb_mse", "paired_ciede2000"}``,
-        plus the zero-chroma baseline's UV and RGB MSE and the source's UV figure
-        as a fraction of it in the doubled and in the true chroma scale;
-        the ``paired_*`` entries are :func:`paired_difference` of Y → UV minus
-        gray → RGB per test image.
+    ``yuv_beats_rgb_*`` compare means, ``baseline_failures`` lists the losses of
+    :func:`comparisons`, ``yuv_within_source*`` place Y → UV's UV MSE against the
+    source's in both chroma scales, the ``*_over_zero_chroma_*`` entries place the
+    source's figure against our zero-chroma baseline in either scale, and
+    ``paired_*`` are :func:`paired_difference` of Y → UV minus gray → RGB per image.
 
     Raises:
         ValueError: a route or baseline row missing.
@@ -621,6 +628,8 @@ def display_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None,
 
     columns = list(columns) if columns is not None else list(rows[0]) if rows else []
     df = pd.DataFrame([{k: r.get(k) for k in columns} for r in rows], columns=columns)
+    for col in set(df.columns) & {"route_value", "baseline_value", "ci95_low", "ci95_high"}:  # mixed metrics
+        df[col] = [f"{v:.4g}" if isinstance(v, float) else v for v in df[col]]
     if "out_of_gamut" in df:
         df["out_of_gamut"] = df["out_of_gamut"] * 100.0
     for col in df.columns:
@@ -628,6 +637,7 @@ def display_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None,
             mse_like = "mse" in col or col in ("source_value", "source", "ours", "ours_unit")
             digits = TABLE_DECIMALS.get(col, 5 if mse_like else 4)
             df[col] = df[col].round(digits)
+    df = df.astype(object).where(df.notna(), "")  # a blank, not NaN or None, where a row has no value
     if index:
         df = df.set_index(index)
     return df.rename(columns=TABLE_LABELS).rename_axis(index=TABLE_LABELS.get(index, index) if index else None)
