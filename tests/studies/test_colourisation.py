@@ -242,3 +242,20 @@ def test_study_runner(tiny_data):
         C.run_route("lab", tiny_data)
     with pytest.raises(ValueError, match="route row"):
         C.verdict(rows[:2])
+
+
+def test_data_note_says_stand_in(tiny_data):
+    note = C.data_note("embedded:photo_patches", tiny_data)
+    assert note.startswith("Stand-in for CIFAR-10: 48 colour patches") and "16 px" in note and "overlap" in note
+    assert C.data_note("npz:cifar10.npz", tiny_data) == "tiny test set (48 images)."
+
+
+def test_display_table_leaves_missing_values_blank():
+    df = C.display_table([{"method": "a", "psnr": None, "rgb_mse": 0.123456}, {"method": "b", "psnr": 22.0812}],
+                         ["method", "psnr", "rgb_mse"], index="method")  # fmt: skip
+    assert df.loc["a", "PSNR (dB)"] == "" and df.loc["b", "RGB MSE on [0, 1]"] == ""
+    assert df.loc["a", "RGB MSE on [0, 1]"] == 0.12346 and df.loc["b", "PSNR (dB)"] == 22.08
+    comp = C.display_table(C.comparisons(_tiny_rows()), ["route", "metric", "route_value", "route_better"])
+    assert list(comp.columns) == ["route", "metric", "route's mean", "route better"]
+    value = comp.iloc[1]["route's mean"]  # PSNR of gray→RGB, about 19 dB; mixed metrics: 4 significant digits as text
+    assert isinstance(value, str) and len(value) <= 5 and float(value) == pytest.approx(19.0, abs=0.05)
