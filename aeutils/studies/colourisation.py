@@ -612,13 +612,9 @@ TABLE_DECIMALS: dict[str, int] = {
 
 
 def display_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None, *, index: str | None = None):
-    """A pandas DataFrame of table rows for the page: rounded per column (:data:`TABLE_DECIMALS`, MSE-like
-    columns to 5 decimals), out-of-gamut as a percentage, columns named by :data:`TABLE_LABELS`.
-
-    Args:
-        rows: result rows (arrays and histories are dropped when ``columns`` is given).
-        columns: the columns to keep, in order (default: all of the first row's).
-        index: the column to use as the index (its label is used).
+    """Table rows as a DataFrame for the page: rounded per column (:data:`TABLE_DECIMALS`; MSE-like 5),
+    out-of-gamut in %, blanks for missing values, ``columns`` (default: the first row's) named by
+    :data:`TABLE_LABELS`, ``index`` as the index.
 
     Example:
     >>> display_table([{"method": "m", "psnr": 22.084, "out_of_gamut": 0.01234}], index="method").to_dict("records")
@@ -637,7 +633,10 @@ def display_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None,
             mse_like = "mse" in col or col in ("source_value", "source", "ours", "ours_unit")
             digits = TABLE_DECIMALS.get(col, 5 if mse_like else 4)
             df[col] = df[col].round(digits)
-    df = df.astype(object).where(df.notna(), "")  # a blank, not NaN or None, where a row has no value
+    if "metric" in df:  # the source comparison names our columns
+        df["metric"] = [TABLE_LABELS.get(m, m) for m in df["metric"]]
+    df = df.astype(object).where(df.notna(), "")  # blank where a row has no value; whole numbers as integers
+    df = df.map(lambda v: int(v) if isinstance(v, float) and v.is_integer() and abs(v) >= 1 else v)
     if index:
         df = df.set_index(index)
     return df.rename(columns=TABLE_LABELS).rename_axis(index=TABLE_LABELS.get(index, index) if index else None)
