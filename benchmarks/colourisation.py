@@ -51,9 +51,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--rgb-route-gray", default="mean", choices=color.LUMINANCE_METHODS)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--quick", action="store_true", help="small budget: 3,000 images, 2 epochs")
-    p.add_argument(
-        "--json", default=str(ROOT / "benchmarks" / "results" / "colourisation.json"), help="result file"
-    )
+    p.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "colourisation.json"), help="result file")
     args = p.parse_args(argv)
     if args.quick:
         args.limit = args.limit or 3000
@@ -84,6 +82,8 @@ def main(argv=None) -> int:
         r.pop("pred_rgb", None)
         r.pop("pred_uv", None)
     verdict = S.verdict(rows)
+    claims = S.claims(rows)
+    comparison = S.comparisons(rows)
     table = S.table_rows([truth] + rows, COLUMNS)
     side = S.source_comparison(rows)
 
@@ -102,6 +102,14 @@ def main(argv=None) -> int:
         elif isinstance(v, float):
             v = f"{v:.5g}"
         print(f"  {k}: {v}")
+    print("\nEach route against each baseline (table means):")
+    for c in comparison:
+        print(f"  {c['route']} vs {c['baseline']}, {c['metric']}: {c['route_value']:.5g} vs {c['baseline_value']:.5g}"
+              f" -> {'better' if c['route_better'] else 'NOT better'}")  # fmt: skip
+    print("\nClaims:")
+    for c in claims:
+        ci = f" (95% CI of the difference {c['ci95'][0]:.4g} .. {c['ci95'][1]:.4g})" if c["ci95"] else ""
+        print(f"  {'✓' if c['holds'] else '✗'} {c['claim']}: {c['ours']:.5g} vs {c['baseline']:.5g}{ci}")
     total = time.perf_counter() - start
     print(f"\ntotal {total / 60:.1f} min")
     if args.json:
@@ -109,15 +117,18 @@ def main(argv=None) -> int:
             args.json,
             experiment="colourisation benchmark",
             data_source=data.source,
-            headline={k: v for k, v in verdict.items() if not isinstance(v, dict)},
+            headline=S.headline(rows),
             details={
                 "table": table,
+                "baseline_comparisons": comparison,
                 "source_comparison": side,
                 "verdict": verdict,
                 "histories": {r["method"]: r["history"] for r in rows if "history" in r},
                 "total_s": total,
             },
             parameters=vars(args),
+            claims=claims,
+            data_note=S.data_note(args.dataset, data),
         )
         print(f"written {args.json}")
     return 0

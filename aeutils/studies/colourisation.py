@@ -5,7 +5,9 @@ Two routes of colourising a luminance image with one architecture
 both scored in RGB on [0, 1] (MSE, PSNR, SSIM, CIEDE2000, colourfulness) next
 to two baselines, plus the source's own figures (:data:`SOURCE_FIGURES`) in its
 scales. The colour science (YUV, luminance, gamut, scores) is
-:mod:`aeutils.color`.
+:mod:`aeutils.color`. The claims (:func:`claims`) and the route-versus-baseline facts
+(:func:`comparisons`) come from the rows the tables show. Over 600 lines: routes, baselines,
+source figures, claims and table labels of one experiment belong together.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from aeutils import data as D
+from aeutils.claims import beats, check, mean_interval
 from aeutils.color import (
     LUMINANCE_METHODS,
     assemble_rgb,
@@ -280,7 +283,11 @@ def run_route(
     )
     del x_tr, y_tr, x_va, y_va
     start = time.perf_counter()
-    out = predict(result.model, x_te)
+    # Fixed-size batches (the test set padded to a whole number of them): one trace of the predict function.
+    batch = min(256, len(x_te))
+    pad = -len(x_te) % batch
+    out = predict(result.model, np.concatenate([x_te, np.zeros((pad,) + x_te.shape[1:], x_te.dtype)]), batch_size=batch)
+    out = out[: len(x_te)]
     if spec.target == "rgb":
         pred_rgb, n_out = clip_to_gamut((out - lo) / (hi - lo))
         pred_uv = None
@@ -342,22 +349,9 @@ def swap_in_true_luma(row: dict, data: ColourData) -> dict:
 
 
 TABLE_COLUMNS = (
-    "method",
-    "rgb_mse",
-    "rgb_mse_pm1",
-    "uv_mse",
-    "uv_mse_source",
-    "source_value",
-    "ratio_to_source",
-    "psnr",
-    "ssim",
-    "ciede2000",
-    "colourfulness",
-    "chroma",
-    "out_of_gamut",
-    "train_s",
-    "epochs_run",
-)
+    "method", "rgb_mse", "rgb_mse_pm1", "uv_mse", "uv_mse_source", "source_value", "ratio_to_source", "psnr", "ssim",
+    "ciede2000", "colourfulness", "chroma", "out_of_gamut", "train_s", "epochs_run",
+)  # fmt: skip
 
 
 def table_rows(rows: Sequence[Mapping], columns: Sequence[str] = TABLE_COLUMNS) -> list[dict]:
@@ -415,6 +409,18 @@ def source_comparison(rows: Sequence[Mapping]) -> list[dict]:
     return out
 
 
+def data_note(dataset: str, data: ColourData) -> str:
+    """One sentence on the data a run used (the embedded default is a stand-in for the source's CIFAR-10)."""
+    n = len(data.train) + len(data.val) + len(data.test)
+    if dataset.startswith("embedded:photo_patches"):
+        return (
+            f"Stand-in for CIFAR-10: {n} colour patches of the 11 photos scikit-image and scikit-learn ship, "
+            f"{data.test.shape[1]} px, split at random 80/10/10 (neighbouring patches overlap, so test patches "
+            "are not independent of training ones)."
+        )
+    return f"{data.source} ({n} images)."
+
+
 def truth_row(data: ColourData) -> dict:
     """Colourfulness and chroma of the true test images (the reference for desaturation)."""
     return {
@@ -425,44 +431,28 @@ def truth_row(data: ColourData) -> dict:
 
 
 def verdict(rows: Sequence[Mapping]) -> dict:
-    """Check the study's claims on result rows from :func:`baseline_rows` and :func:`run_route`.
+    """The source-scale checks and paired differences of the rows (first ``"rgb"``/``"yuv"`` rows, both baselines).
 
-    Uses the first ``"rgb"`` and first ``"yuv"`` route rows and the two baselines.
-
-    Returns:
-        ``{"yuv_beats_rgb_mse", "yuv_beats_rgb_ciede2000", "routes_beat_baselines",
-        "baseline_failures", "yuv_uv_mse_source", "yuv_within_source", "yuv_uv_mse",
-        "yuv_within_source_if_true_scale", "paired_rgb_mse", "paired_ciede2000"}``,
-        plus the zero-chroma baseline's UV and RGB MSE and the source's UV figure
-        as a fraction of it in the doubled and in the true chroma scale;
-        the ``paired_*`` entries are :func:`paired_difference` of Y → UV minus
-        gray → RGB per test image.
+    ``yuv_beats_rgb_*`` compare means, ``baseline_failures`` lists the losses of
+    :func:`comparisons`, ``yuv_within_source*`` place Y → UV's UV MSE against the
+    source's in both chroma scales, the ``*_over_zero_chroma_*`` entries place the
+    source's figure against our zero-chroma baseline in either scale, and
+    ``paired_*`` are :func:`paired_difference` of Y → UV minus gray → RGB per image.
 
     Raises:
         ValueError: a route or baseline row missing.
     """
-    by_route: dict[str, Mapping] = {}
-    for r in rows:
-        by_route.setdefault(r.get("route"), r)
-    if "rgb" not in by_route or "yuv" not in by_route:
-        raise ValueError("verdict needs a 'rgb' and a 'yuv' route row")
-    baselines = [r for r in rows if r.get("route") == "baseline"]
-    if len(baselines) < 2:
-        raise ValueError("verdict needs both baseline rows")
-    a, b = by_route["rgb"], by_route["yuv"]
+    a, b, baselines = _route_and_baseline_rows(rows)
     failures = [
-        f"{r['method']} {m} {r[m]:.5g} >= {base['method']} {base[m]:.5g}"
-        for r in (a, b)
-        for base in baselines
-        for m in ("rgb_mse", "ciede2000")
-        if not r[m] < base[m]
+        f"{c['route']} {c['metric']} {c['route_value']:.5g} vs {c['baseline']} {c['baseline_value']:.5g}"
+        for c in comparisons(rows)
+        if not c["route_better"]
     ]
     source = SOURCE_FIGURES[("yuv", 1e-3)][1]
-    zero = next(r for r in baselines if r["method"].startswith("gray"))
+    zero = baselines[0]
     return {
         "yuv_beats_rgb_mse": bool(b["rgb_mse"] < a["rgb_mse"]),
         "yuv_beats_rgb_ciede2000": bool(b["ciede2000"] < a["ciede2000"]),
-        "routes_beat_baselines": not failures,
         "baseline_failures": failures,
         "yuv_uv_mse_source": float(b["uv_mse_source"]),
         "yuv_within_source": bool(b["uv_mse_source"] <= source),
@@ -480,21 +470,184 @@ def verdict(rows: Sequence[Mapping]) -> dict:
     }
 
 
+def _route_and_baseline_rows(rows: Sequence[Mapping]):
+    by_route: dict[str, Mapping] = {}
+    for r in rows:
+        by_route.setdefault(r.get("route"), r)
+    if "rgb" not in by_route or "yuv" not in by_route:
+        raise ValueError("verdict needs a 'rgb' and a 'yuv' route row")
+    baselines = [r for r in rows if r.get("route") == "baseline"]
+    if len(baselines) < 2:
+        raise ValueError("verdict needs both baseline rows")
+    baselines.sort(key=lambda r: not r["method"].startswith("gray"))  # the zero-chroma row first
+    return by_route["rgb"], by_route["yuv"], baselines
+
+
+#: The metrics a route is compared with the baselines in: column → (label, unit, higher is better).
+COMPARED_METRICS: dict[str, tuple[str, str, bool]] = {
+    "rgb_mse": ("RGB MSE", "MSE on [0, 1]", False),
+    "psnr": ("PSNR", "dB", True),
+    "ssim": ("SSIM", "", True),
+    "ciede2000": ("CIEDE2000", "ΔE00", False),
+}
+
+
+def comparisons(rows: Sequence[Mapping]) -> list[dict]:
+    """Each route (first ``"rgb"`` and ``"yuv"`` row) against each baseline in each metric of :data:`COMPARED_METRICS`.
+
+    From the same means the result table shows, so a "better" here is a
+    "better" there; beside it the paired 95% interval of route minus baseline
+    per image (``None`` without per-image values).
+
+    Returns:
+        ``[{"route", "baseline", "metric", "unit", "route_value", "baseline_value",
+        "route_better", "ci95_low", "ci95_high", "key"}]``; ``key`` names the fact
+        in the headline, ``"<rgb|yuv>_route_beats_<gray_image|train_mean_chroma>_<metric>"``.
+
+    Raises:
+        ValueError: a route or baseline row missing.
+
+    Example:
+    >>> base = {"route": "baseline", "rgb_mse": 0.01, "psnr": 20.0, "ssim": 0.9, "ciede2000": 8.0}
+    >>> rows = [{**base, "method": "gray (zero chroma)"}, {**base, "method": "train mean chroma"},
+    ...         {"method": "a", "route": "rgb", "rgb_mse": 0.02, "psnr": 19.0, "ssim": 0.7, "ciede2000": 6.0},
+    ...         {"method": "b", "route": "yuv", "rgb_mse": 0.005, "psnr": 23.0, "ssim": 0.95, "ciede2000": 5.0}]
+    >>> [c["key"] for c in comparisons(rows) if not c["route_better"]][:2]
+    ['rgb_route_beats_gray_image_rgb_mse', 'rgb_route_beats_gray_image_psnr']
+    """
+    a, b, baselines = _route_and_baseline_rows(rows)
+    out = []
+    for r, r_key in ((a, "rgb_route"), (b, "yuv_route")):
+        for base, b_key in zip(baselines, ("gray_image", "train_mean_chroma")):
+            for key, (label, unit, higher) in COMPARED_METRICS.items():
+                ours, theirs = float(r[key]), float(base[key])
+                ci = None
+                if "per_image" in r and "per_image" in base:
+                    ci = mean_interval(np.asarray(r["per_image"][key]) - np.asarray(base["per_image"][key]))
+                out.append({
+                    "route": r["method"], "baseline": base["method"], "metric": label, "unit": unit,
+                    "route_value": ours, "baseline_value": theirs,
+                    "route_better": bool(ours > theirs if higher else ours < theirs),
+                    "ci95_low": None if ci is None else ci[0], "ci95_high": None if ci is None else ci[1],
+                    "key": f"{r_key}_beats_{b_key}_{key}",
+                })  # fmt: skip
+    return out
+
+
+def claims(rows: Sequence[Mapping]) -> list[dict]:
+    """The study's claims from result rows of :func:`baseline_rows`, :func:`run_route` (and :func:`swap_in_true_luma`).
+
+    Y → UV beats (1) gray → RGB in RGB MSE and (2) in CIEDE2000, (3) the plain
+    gray image and (4) the train mean chroma in CIEDE2000, each with a paired
+    per-image interval; (5) Y → UV beats both baselines in every metric of
+    :data:`COMPARED_METRICS` (the table's means, :func:`comparisons`). Gray → RGB
+    against the baselines is a finding, not a claim: it rebuilds the luminance
+    through two poolings; claim 5's note says where it loses and what its
+    colours score with the true Y swapped in.
+
+    Raises:
+        ValueError: a route or baseline row missing.
+    """
+    a, b, (zero, mean_chroma) = _route_and_baseline_rows(rows)
+    specs = (
+        ("gray→RGB in RGB MSE", a, "rgb_mse",
+         "both scored in RGB on [0, 1]; Y→UV's RGB is rebuilt from the true Y and its predicted U, V"),
+        ("gray→RGB in CIEDE2000", a, "ciede2000",
+         "mean CIEDE2000 colour difference to the true image (about 1 is just noticeable)"),
+        ("the plain gray image in CIEDE2000", zero, "ciede2000",
+         "the gray image is the true Y with U = V = 0: Y→UV's colours must be closer than none"),
+        ("the train mean chroma in CIEDE2000", mean_chroma, "ciede2000",
+         "the true Y with each pixel's mean U, V over the training images: colour that ignores the image"),
+    )  # fmt: skip
+    out = [
+        beats(f"Y→UV beats {what}", b[key], other[key], unit=COMPARED_METRICS[key][1], higher_is_better=False,
+              per_image=(b["per_image"][key], other["per_image"][key]), note=note)
+        for what, other, key, note in specs
+    ]  # fmt: skip
+    comp = comparisons(rows)
+
+    def losses(route):
+        return [
+            f"{c['metric']} against the {c['baseline']}" for c in comp if c["route"] == route and not c["route_better"]
+        ]  # noqa: E501
+
+    lost, a_lost = losses(b["method"]), losses(a["method"])
+    note = (f"Y→UV loses in {', '.join(lost)}. " if lost else "") + (
+        f"Finding: gray→RGB loses in {', '.join(a_lost)}; it must rebuild the luminance through two poolings"
+        if a_lost else "gray→RGB also beats both baselines in every metric"
+    )  # fmt: skip
+    swapped = next((r for r in rows if str(r.get("route", "")).endswith("+Y")), None)
+    if a_lost and swapped is not None:
+        note += (
+            f" (its colours with the true Y swapped in: PSNR {swapped['psnr']:.2f} dB, SSIM {swapped['ssim']:.3f}, "
+            f"CIEDE2000 {swapped['ciede2000']:.2f}; the gray image: {zero['psnr']:.2f} dB, {zero['ssim']:.3f}, "
+            f"{zero['ciede2000']:.2f})"
+        )
+    n = sum(c["route"] == b["method"] for c in comp)
+    out.append(check("Y→UV beats both baselines in RGB MSE, PSNR, SSIM and CIEDE2000", not lost,
+                     ours=n - len(lost), baseline=n, unit="comparisons won", note=note + "."))  # fmt: skip
+    return out
+
+
+#: Human column names (with units) of the result, source-comparison and baseline-comparison tables.
+TABLE_LABELS: dict[str, str] = {
+    "method": "method", "rgb_mse": "RGB MSE on [0, 1]", "rgb_mse_pm1": "RGB MSE on [-1, 1] (source scale)",
+    "uv_mse": "UV MSE (true chroma)", "uv_mse_source": "UV MSE (doubled chroma, source scale)",
+    "source_value": "source's figure", "ratio_to_source": "ours / source", "psnr": "PSNR (dB)", "ssim": "SSIM",
+    "ciede2000": "CIEDE2000 (ΔE00)", "colourfulness": "colourfulness (0–255 scale)", "chroma": "mean chroma (UV)",
+    "out_of_gamut": "clipped pixels (%)", "train_s": "train time (s)", "epochs_run": "epochs run",
+    "setting": "setting", "metric": "metric", "source": "source's figure", "ours": "ours, same scale",
+    "ratio": "ours / source", "ours_unit": "ours if the source's data were on [0, 1]",
+    "ratio_unit": "ours / source, [0, 1] reading", "source_train_s": "source's train time (s)",
+    "route": "route", "baseline": "baseline", "unit": "unit", "route_value": "route's mean",
+    "baseline_value": "baseline's mean", "route_better": "route better",
+    "ci95_low": "route − baseline, 95% CI low", "ci95_high": "route − baseline, 95% CI high",
+}  # fmt: skip
+
+#: Decimals shown per column (MSE-like columns 5, others 4).
+TABLE_DECIMALS: dict[str, int] = {
+    "psnr": 2, "ssim": 3, "ciede2000": 2, "colourfulness": 1, "out_of_gamut": 2, "train_s": 0,
+    "source_train_s": 0, "ratio_to_source": 2, "ratio": 2, "ratio_unit": 2,
+}  # fmt: skip
+
+
+def display_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None, *, index: str | None = None):
+    """Table rows as a DataFrame for the page: rounded per column (:data:`TABLE_DECIMALS`; MSE-like 5),
+    out-of-gamut in %, blanks for missing values, ``columns`` (default: the first row's) named by
+    :data:`TABLE_LABELS`, ``index`` as the index.
+
+    Example:
+    >>> display_table([{"method": "m", "psnr": 22.084, "out_of_gamut": 0.01234}], index="method").to_dict("records")
+    [{'PSNR (dB)': 22.08, 'clipped pixels (%)': 1.23}]
+    """
+    import pandas as pd
+
+    columns = list(columns) if columns is not None else list(rows[0]) if rows else []
+    df = pd.DataFrame([{k: r.get(k) for k in columns} for r in rows], columns=columns)
+    for col in set(df.columns) & {"route_value", "baseline_value", "ci95_low", "ci95_high"}:  # mixed metrics
+        df[col] = [f"{v:.4g}" if isinstance(v, float) else v for v in df[col]]
+    if "out_of_gamut" in df:
+        df["out_of_gamut"] = df["out_of_gamut"] * 100.0
+    for col in df.columns:
+        if pd.api.types.is_float_dtype(df[col]):
+            mse_like = "mse" in col or col in ("source_value", "source", "ours", "ours_unit")
+            digits = TABLE_DECIMALS.get(col, 5 if mse_like else 4)
+            df[col] = df[col].round(digits)
+    if "metric" in df:  # the source comparison names our columns
+        df["metric"] = [TABLE_LABELS.get(m, m) for m in df["metric"]]
+    df = df.astype(object).where(df.notna(), "")  # blank where a row has no value; whole numbers as integers
+    df = df.map(lambda v: int(v) if isinstance(v, float) and v.is_integer() and abs(v) >= 1 else v)
+    if index:
+        df = df.set_index(index)
+    return df.rename(columns=TABLE_LABELS).rename_axis(index=TABLE_LABELS.get(index, index) if index else None)
+
+
 #: The notebook's parameters as recorded in its metrics (its ``parameters`` cell
 #: without ``metrics_path`` and ``n_show``, which only sizes the figures).
 PARAMETERS = (
-    "dataset",
-    "limit",
-    "size",
-    "epochs",
-    "batch_size",
-    "learning_rate",
-    "low_learning_rate",
-    "low_lr_routes",
-    "filters",
-    "rgb_route_gray",
-    "seed",
-)
+    "dataset", "limit", "size", "epochs", "batch_size", "learning_rate", "low_learning_rate", "low_lr_routes",
+    "filters", "rgb_route_gray", "seed",
+)  # fmt: skip
 
 
 def check_parameters(values: Mapping) -> dict:
@@ -525,21 +678,22 @@ def check_parameters(values: Mapping) -> dict:
     return params
 
 
-def headline(route_a: Mapping, route_b: Mapping, baselines: Sequence[Mapping], checks: Mapping) -> dict:
-    """The notebook's headline metrics: both routes' RGB MSE and CIEDE2000, the zero-chroma baseline, the verdict.
+def headline(rows: Sequence[Mapping]) -> dict:
+    """The notebook's headline: both routes' and the zero-chroma baseline's scores, and the route-versus-baseline facts.
 
     Args:
-        route_a, route_b: the ``"rgb"`` and ``"yuv"`` rows of :func:`run_route`.
-        baselines: :func:`baseline_rows` (the zero-chroma row first).
-        checks: :func:`verdict` of the rows.
+        rows: result rows with both routes and both baselines (see :func:`comparisons`).
+
+    Returns:
+        RGB MSE, PSNR, SSIM and CIEDE2000 of gray → RGB (``rgb_route_*``), Y → UV
+        (``yuv_route_*``) and the gray image (``gray_image_*``), Y → UV's UV MSE in
+        the source's scale, then the ``key`` of each of :func:`comparisons` (one boolean per route,
+        baseline and metric, from the table's means).
     """
-    return {
-        "rgb_route_rgb_mse": route_a["rgb_mse"],
-        "yuv_route_rgb_mse": route_b["rgb_mse"],
-        "rgb_route_ciede2000": route_a["ciede2000"],
-        "yuv_route_ciede2000": route_b["ciede2000"],
-        "yuv_route_uv_mse_source": route_b["uv_mse_source"],
-        "zero_chroma_rgb_mse": baselines[0]["rgb_mse"],
-        "yuv_beats_rgb": checks["yuv_beats_rgb_mse"] and checks["yuv_beats_rgb_ciede2000"],
-        "routes_beat_baselines": checks["routes_beat_baselines"],
-    }
+    a, b, baselines = _route_and_baseline_rows(rows)
+    out = {}
+    for prefix, r in (("rgb_route", a), ("yuv_route", b), ("gray_image", baselines[0])):
+        out.update({f"{prefix}_{key}": float(r[key]) for key in COMPARED_METRICS})
+    out["yuv_route_uv_mse_source"] = float(b["uv_mse_source"])
+    out.update({c["key"]: c["route_better"] for c in comparisons(rows)})
+    return out
