@@ -13,7 +13,7 @@ from PIL import Image
 
 from aeutils.reports.notebooks import NOTEBOOK_DIR, REPORT_DIR, list_notebooks, notebook_meta
 from aeutils.reports.record import now, read_record
-from aeutils.reports.render import fmt
+from aeutils.reports.render import duration, fmt
 
 #: The index page's template (autoescaping on: every value is escaped).
 TEMPLATE = jinja2.Environment(
@@ -61,10 +61,6 @@ def _claim_view(c: Mapping) -> dict:
     }
 
 
-def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
-
-
 def _row(name: str, stem: str, out_dir: Path, notebook_dir: Path) -> dict:
     meta = notebook_meta(name, notebook_dir)
     rec = read_record(out_dir / f"{stem}.metrics.json") or {"status": "not run"}
@@ -89,7 +85,7 @@ def _row(name: str, stem: str, out_dir: Path, notebook_dir: Path) -> dict:
         "claims": [_claim_view(c) for c in claims],
         "data_source": source,
         "data_short": short if len(short) <= 90 else short[:87] + "…",
-        "seconds": _duration(float(rec["seconds"])) if isinstance(rec.get("seconds"), (int, float)) else "",
+        "seconds": duration(float(rec["seconds"])) if isinstance(rec.get("seconds"), (int, float)) else "",
         "provenance": (
             f"{(prov.get('git_commit') or '')[:8]}{'+' if prov.get('git_dirty') else ''} · "
             f"{prov.get('machine', '')} · {prov.get('finished', '')}"
@@ -160,7 +156,7 @@ def build_index(out_dir: Path = REPORT_DIR, notebook_dir: Path = NOTEBOOK_DIR) -
                 )
             sweeps.append({"name": name, "key": key, "claim_names": claim_names, "rows": srows})
     page = TEMPLATE.render(
-        rows=rows, sweeps=sweeps, written=now(), total_time=_duration(sum(r["_seconds"] for r in rows))
+        rows=rows, sweeps=sweeps, written=now(), total_time=duration(sum(r["_seconds"] for r in rows))
     )
     index = out_dir / "index.html"
     tmp = out_dir / ".index.html.tmp"

@@ -52,6 +52,17 @@ def fmt(value, digits: int = 4) -> str:
     return str(value)
 
 
+def duration(seconds: float) -> str:
+    """A run time for a reader.
+
+    Example:
+    >>> duration(42.3), duration(1020.0)
+    ('42 s', '17.0 min')
+    """
+    seconds = float(seconds)
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
+
+
 def claim_rows_html(claims) -> str:
     """The claims as an HTML table: verdict, claim, ours, baseline, 95% interval of the difference, source."""
     if not claims:
@@ -106,7 +117,7 @@ def summary_markdown(record: Mapping, meta: Mapping, nb, *, links: Mapping[str, 
         "<div class='aeutils-summary'>",
         f"<p class='status status-{html.escape(status.replace(' ', '-'))}'><b>Status: {html.escape(status)}</b>"
         f" — {held} of {len(claims)} claims hold"
-        + (f"; run time {fmt(record.get('seconds'), 3)} s" if record.get("seconds") is not None else "")
+        + (f"; run time {duration(record['seconds'])}" if record.get("seconds") is not None else "")
         + (" (smoke settings)" if record.get("profile") == "smoke" else "")
         + "</p>",
     ]
@@ -116,7 +127,7 @@ def summary_markdown(record: Mapping, meta: Mapping, nb, *, links: Mapping[str, 
         parts.append(f"<p><b>Question.</b> {html.escape(meta['question'])}</p>")
     data = html.escape(str(record.get("data_source", "")))
     if record.get("data_note"):
-        data += " <b>" + html.escape(record["data_note"]) + "</b>"
+        data = "<b>" + html.escape(record["data_note"]) + "</b> <span class='prov'>(" + data + ")</span>"
     parts.append(f"<p><b>Data.</b> {data}</p>")
     parts.append(claim_rows_html(claims))
     prov = record.get("provenance") or {}
