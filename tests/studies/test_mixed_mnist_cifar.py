@@ -134,6 +134,8 @@ def test_pca_note_and_labelled_tables():
     df = S.labelled([{"run": "a", "psnr_db": 30.123456, "ssim": 0.5, "mse": None}], index="run", precision=2)
     assert list(df.columns) == ["PSNR (dB)", "SSIM"] and df.index.name == "run"
     assert df.iloc[0]["PSNR (dB)"] == 30.12
+    gaps = S.labelled([{"run": "a", "ssim": 0.5}, {"run": "b", "ssim": None}], index="run")
+    assert gaps.loc["b", "SSIM"] == "–" and gaps.loc["a", "SSIM"] == 0.5
     assert set(S.TABLE_COLUMNS) <= set(S.TABLE_LABELS)
 
 

@@ -156,7 +156,8 @@ def pca_note(ae_psnr_db: float, pca_psnr_db: float, *, k: int, d: int, epochs: i
 def labelled(rows, *, index: str | None = None, precision: int = 4) -> pd.DataFrame:
     """Rows (dicts or a DataFrame) as a DataFrame with :data:`TABLE_LABELS` column names, rounded.
 
-    Columns with no value in any row are dropped; unknown columns keep their names.
+    Columns with no value in any row are dropped, other missing values show as "–"; unknown columns
+    keep their names.
 
     Example:
     >>> list(labelled([{"run": "a", "psnr_db": 30.123456, "mse": None}], index="run").columns)
@@ -167,7 +168,8 @@ def labelled(rows, *, index: str | None = None, precision: int = 4) -> pd.DataFr
     if index and index in df:
         df = df.set_index(index)
         df.index.name = TABLE_LABELS.get(index, index)
-    return df.rename(columns=TABLE_LABELS).round(precision)
+    df = df.rename(columns=TABLE_LABELS).round(precision)
+    return df.astype(object).where(df.notna(), "–")
 
 
 def data_note(first: str, second: str, info: Mapping) -> str:
