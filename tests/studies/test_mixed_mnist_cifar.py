@@ -105,3 +105,44 @@ def test_mixed_train_test_shapes_ranges_and_no_leak(toy_sets):
     assert not set(shuffled.index_second) & set(range(16, 22))  # held-out photos stay out
     with pytest.raises(D.DataError, match="pairing"):
         S.mixed_train_test(digits, photos, n_test=6, pairing="nearest")
+
+
+def test_claims_thresholds_and_paired_unmixing():
+    from aeutils.studies.mixed_mnist_cifar import findings as F
+
+    good = {"ssim": np.array([0.95, 0.96, 0.97, 0.94]), "psnr": np.array([30.0, 31.0, 32.0, 33.0])}
+    unmixed = {"first": {"psnr": np.array([20.0, 21.0, 22.0])}, "second": {"psnr": np.array([15.0, 11.0, 16.0])}}
+    mixture = {"first": {"psnr": np.array([12.0, 12.5, 13.0])}, "second": {"psnr": np.array([12.0, 12.0, 12.0])}}
+    out = S.claims(good, unmixed, mixture, names=("digits", "photos"))
+    assert [c["holds"] for c in out] == [True, True, True, False]  # photos: 15, 11, 16 vs 12 is too noisy
+    assert out[0]["baseline"] == F.TARGET_SSIM and out[0]["source"] == S.SOURCE["ssim"]
+    assert out[1]["unit"] == "dB" and out[1]["source"] == S.SOURCE["psnr_db"]
+    assert out[2]["ours"] == pytest.approx(21.0) and out[2]["baseline"] == pytest.approx(12.5)
+    assert out[2]["ci95"][0] > 0 and "digits" in out[2]["claim"] and "photos" in out[3]["claim"]
+    # Below the thresholds (or an interval reaching below them) the claims fail.
+    poor = {"ssim": np.array([0.95, 0.80, 0.99]), "psnr": np.array([27.0, 27.5, 26.0])}
+    assert [c["holds"] for c in S.claims(poor)[:2]] == [False, False]
+    # Without an unmixer the unmixing claims are stated but do not hold.
+    skipped = S.claims(good)
+    assert [c["holds"] for c in skipped] == [True, True, False, False] and "not run" in skipped[2]["note"]
+
+
+def test_pca_note_and_labelled_tables():
+    note = S.pca_note(37.47, 43.18, k=1024, d=3072, epochs=30)
+    assert "5.71 dB above" in note and "1,024 of the image's 3,072 values" in note
+    assert "below" in S.pca_note(40.0, 39.0, k=16, d=3072, epochs=1)
+    df = S.labelled([{"run": "a", "psnr_db": 30.123456, "ssim": 0.5, "mse": None}], index="run", precision=2)
+    assert list(df.columns) == ["PSNR (dB)", "SSIM"] and df.index.name == "run"
+    assert df.iloc[0]["PSNR (dB)"] == 30.12
+    gaps = S.labelled([{"run": "a", "ssim": 0.5}, {"run": "b", "ssim": None}], index="run")
+    assert gaps.loc["b", "SSIM"] == "–" and gaps.loc["a", "SSIM"] == 0.5
+    assert set(S.TABLE_COLUMNS) <= set(S.TABLE_LABELS)
+
+
+def test_data_note_names_the_stand_in():
+    info = {"n_train": 4000, "n_test": 800, "pairing": "shuffle: seeded random pairs"}
+    note = S.data_note("embedded:mnist5000", "embedded:photo_patches", info)
+    assert "stand-in for CIFAR-10" in note and "4,000 training and 800 test pairs" in note
+    assert note.endswith("pairing shuffle.")
+    real = S.data_note("npz:m.npz", "npz:c.npz", {**info, "pairing": "index: k-th with k-th"})
+    assert "stand-in" not in real and "npz:c.npz" in real and real.endswith("pairing index.")

@@ -7,9 +7,21 @@ small strided conv autoencoder on the mean images. A package, as the study is mo
   :func:`mixed_train_test`: disjoint training and test pairs);
 - ``protocol``: the notebook's parameter checks, training (properly, and the source's 50-step
   schedule), scoring on [0, 1] and the source's way, PCA at the same code size, unmixing, and the
-  source's figures (:data:`SOURCE`).
+  source's figures (:data:`SOURCE`);
+- ``findings``: the notebook's claims (:func:`claims`: SSIM and PSNR thresholds, unmixer against
+  the mixture), the note on PCA at the same code size (:func:`pca_note`) and the human column names
+  of its tables (:data:`TABLE_LABELS`, :func:`labelled`).
 """
 
+from aeutils.studies.mixed_mnist_cifar.findings import (
+    TABLE_LABELS,
+    TARGET_PSNR_DB,
+    TARGET_SSIM,
+    claims,
+    data_note,
+    labelled,
+    pca_note,
+)
 from aeutils.studies.mixed_mnist_cifar.pairs import (
     PAIRINGS,
     MixedSet,
@@ -28,6 +40,7 @@ from aeutils.studies.mixed_mnist_cifar.protocol import (
     headline,
     mixture_as_estimate,
     pca_reconstruction,
+    predict_fixed,
     prepare,
     score,
     source_row,
@@ -52,14 +65,22 @@ __all__ = [
     "PARAMETERS",
     "SOURCE",
     "TABLE_COLUMNS",
+    "TABLE_LABELS",
+    "TARGET_PSNR_DB",
+    "TARGET_SSIM",
     "check_parameters",
+    "claims",
+    "data_note",
     "from_model",
     "headline",
+    "labelled",
     "mix_sets",
     "mixed_train_test",
     "mixture_as_estimate",
     "pair_indices",
+    "pca_note",
     "pca_reconstruction",
+    "predict_fixed",
     "prepare",
     "score",
     "source_row",
