@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import LogNorm
+from matplotlib.ticker import FuncFormatter
 
 from aeutils.data import subsample
 
@@ -96,25 +98,46 @@ def loss_curves(
     """
     if histories and all(not isinstance(v, Mapping) for v in histories.values()):
         histories = {"": histories}
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name, hist in histories.items():
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (name, hist) in enumerate(histories.items()):
+        colour = colours[i % len(colours)]  # one colour per run: training solid, validation dashed
         for key in keys:
             if key in hist:
                 values = hist[key]
                 style = "--" if key.startswith("val") else "-"
-                label = f"{name} {key}".strip()
+                part = CURVE_LABELS.get(key, key.replace("_", " "))
+                label = f"{name}: {part}" if name else part
                 marker = "o" if len(values) < 8 else None
-                ax.plot(range(1, len(values) + 1), values, style, marker=marker, label=label)
+                ax.plot(range(1, len(values) + 1), values, style, color=colour, marker=marker, label=label)
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss")
     if log:
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.01, not 10^-2
+        ax.yaxis.set_minor_formatter(FuncFormatter(_log_minor_label))
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=7, ncol=2)
+    if len(histories) * len(keys) > 4:  # many curves: the legend goes beside the plot, not over it
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+    else:
+        ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def _log_minor_label(value: float, _pos=None) -> str:
+    """Label the 2x and 5x minor ticks of a log axis in plain numbers (0.02, 0.05), leave the rest bare."""
+    if value <= 0:
+        return ""
+    lead = round(value / 10 ** math.floor(math.log10(value)))
+    return f"{value:g}" if lead in (2, 5) else ""
+
+
+#: Human names of the curves Keras logs.
+CURVE_LABELS = {"loss": "training", "val_loss": "validation", "reconstruction_loss": "reconstruction",
+                "val_reconstruction_loss": "validation reconstruction", "kl_loss": "KL", "val_kl_loss": "validation KL"}
 
 
 def metric_table(rows: Sequence[Mapping], *, index: str | None = None, precision: int = 4):
