@@ -24,12 +24,12 @@ from aeutils.train import fit, set_seed
 #: The notebook's parameters (its ``parameters`` cell without ``metrics_path``), as recorded in its metrics.
 PARAMETERS = (
     "dataset", "limit", "latent_dim", "filters", "epochs", "batch_size", "learning_rate", "seed",
-    "restoration_latent_dim", "noise_kind", "noise_strength", "sparse_penalty", "sparse_weight", "sparse_target",
-    "contractive_weight", "contractive_method", "contractive_projections", "betas", "vae_latent_dim",
-    "vae_hidden_units", "vae_reconstruction", "normal_class", "anomaly_limit", "anomaly_fractions",
-    "anomaly_latent_dim", "anomaly_epochs", "target_fpr", "anomaly_score", "mask_kind", "mask_fraction",
-    "max_biharmonic", "sr_dataset", "sr_limit", "sr_factor", "sr_filters", "sr_loss", "code_sizes",
-    "probe_max_train",
+    "restoration_latent_dim", "restoration_epochs", "noise_kind", "noise_strength", "sparse_penalty",
+    "sparse_weight", "sparse_target", "contractive_weight", "contractive_method", "contractive_projections",
+    "betas", "vae_latent_dim", "vae_hidden_units", "vae_reconstruction", "normal_class", "anomaly_limit",
+    "anomaly_fractions", "anomaly_latent_dim", "anomaly_epochs", "target_fpr", "anomaly_score", "mask_kind",
+    "mask_fraction", "max_biharmonic", "sr_dataset", "sr_limit", "sr_factor", "sr_filters", "sr_loss",
+    "sr_learning_rate", "code_sizes", "probe_max_train",
 )  # fmt: skip
 
 #: Human column names (with units) of the study's tables, for :func:`table`.

@@ -10,6 +10,7 @@ from aeutils import applications as A
 from aeutils import baselines as B
 from aeutils import metrics as M
 from aeutils import models as Mo
+from aeutils.applications import predict_batches as predict
 from aeutils.latent import encode
 from aeutils.studies.autoencoder_family.findings import active_units
 from aeutils.studies.autoencoder_family.protocol import (
@@ -20,7 +21,6 @@ from aeutils.studies.autoencoder_family.protocol import (
     seeded_autoencoder,
     train,
 )
-from aeutils.train import predict
 
 # ---------------------------------------------------------------------------
 # The plain autoencoder (reference for every variant and for the applications)
@@ -179,8 +179,12 @@ def run_sparse(
     }
 
 
-def jacobian_norms(model, x, *, method: str = "auto", batch: int = 64) -> np.ndarray:
-    """Per-image squared Frobenius norm of ``model``'s encoder Jacobian on images ``x``."""
+def jacobian_norms(model, x, *, method: str = "auto", batch: int = 256) -> np.ndarray:
+    """Per-image squared Frobenius norm of ``model``'s encoder Jacobian on images ``x``.
+
+    ``batch`` images per call: each call traces the Jacobian anew, so few large calls keep the
+    page free of retracing warnings.
+    """
     enc = Mo.encoder_of(model, strict=True)
     out = [
         np.asarray(Mo.jacobian_frobenius_sq(enc, x[i : i + batch], method=method, projections=8)[1])
@@ -303,8 +307,14 @@ def run_beta_sweep(
             seed=cfg.seed,
         )
         res = train(vae, data.train, cfg, validation=data.val, compile_model=False)
-        ev = vae.evaluate(data.test, batch_size=256, verbose=0, return_dict=True)
-        z_mean = vae.encode_mean(data.test)
+        # The terms as the VAE logs them (one posterior sample), computed eagerly: nothing to trace.
+        recon_nats, kl_nats = (np.asarray(t, dtype=np.float64) for t in vae.loss_terms(data.test))
+        ev = {
+            "reconstruction_loss": recon_nats.mean(),
+            "kl_loss": kl_nats.mean(),
+            "loss": (recon_nats + float(beta) * kl_nats).mean(),
+        }
+        z_mean = encode(vae, data.test)
         recon = predict(vae, data.test)
         rows.append(
             {
