@@ -169,7 +169,8 @@ def anomaly_claims(anomaly: Mapping) -> list[dict]:
     y = np.asarray(anomaly["is_anomaly"], bool)
     (name_a, s_a), (name_b, s_b) = list(anomaly["scores"].items())[:2]
     d = auroc_difference(s_a, s_b, y)
-    claim = C.beats(f"anomaly detection: {name_a} AUROC beats {name_b}'s", d["auroc_a"], d["auroc_b"], unit="AUROC")
+    text = f"anomaly detection: the {name_a} has a higher AUROC than {name_b}"
+    claim = C.beats(text, d["auroc_a"], d["auroc_b"], unit="AUROC")
     # The AUROC is not a mean of per-image values: DeLong's paired interval replaces the t-interval.
     claim.update(
         ci95=d["ci95"],
