@@ -29,7 +29,7 @@ PARAMETERS = (
     "betas", "vae_latent_dim", "vae_hidden_units", "vae_reconstruction", "normal_class", "anomaly_limit",
     "anomaly_fractions", "anomaly_latent_dim", "anomaly_epochs", "target_fpr", "anomaly_score", "mask_kind",
     "mask_fraction", "max_biharmonic", "sr_dataset", "sr_limit", "sr_factor", "sr_filters", "sr_loss",
-    "sr_learning_rate", "code_sizes", "probe_max_train",
+    "sr_learning_rate", "sr_epochs", "code_sizes", "probe_max_train",
 )  # fmt: skip
 
 #: Human column names (with units) of the study's tables, for :func:`table`.
