@@ -95,6 +95,23 @@ def table(rows, *, index: str | None = None, precision: int = 3):
 #: Training losses of :func:`~aeutils.studies.autoencoder_family.run_super_resolution`.
 SR_LOSSES = ("log_mse", "mse")
 
+def plain_ticks(ax, values) -> None:
+    """Label a log x axis at ``values`` in plain numbers (``1, 4``; ``2, 8, 32``), without minor tick labels.
+
+    Example:
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(); ax.set_xscale("log"); plain_ticks(ax, [2, 8, 32])
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['2', '8', '32']
+    >>> plt.close(fig)
+    """
+    from matplotlib.ticker import NullFormatter
+
+    values = sorted({float(v) for v in values})
+    ax.set_xticks(values, [f"{v:g}" for v in values])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 #: Parameters that must be one of a few names, and the names.
 CHOICES = {
     "sr_loss": SR_LOSSES,
