@@ -158,7 +158,7 @@ def test_collapse_check_and_kl_falls():
     row = {"beta": 1.0, "active_units": 5, "latent_dim": 8, "psnr_db": 12.8}
     collapsed = F.collapse_claims(row, [12.0, 13.0, 12.5], [14.0, 15.0, 14.5])
     assert [c["holds"] for c in collapsed] == [False, False] and collapsed[0]["baseline"] == 6
-    fine = F.collapse_claims({**row, "active_units": 6}, [16.0, 15.0, 16.5], [14.0, 14.2, 14.5])
+    fine = F.collapse_claims({**row, "active_units": 6}, [16.0, 15.5, 16.5], [14.0, 14.2, 14.5])
     assert [c["holds"] for c in fine] == [True, True]
     rows = [{"beta": 4.0, "kl_nats": 5.8}, {"beta": 0.5, "kl_nats": 20.0}, {"beta": 1.0, "kl_nats": 14.2}]
     assert F.kl_falls(rows)["holds"] and F.kl_falls(rows)["ours"] == 5.8
