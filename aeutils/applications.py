@@ -92,6 +92,24 @@ def corrupt(images, *, kind: str = "gaussian", strength: float = 0.3, seed: int 
 # ---------------------------------------------------------------------------
 
 
+def predict_batches(model, x, *, batch_size: int = 512) -> np.ndarray:
+    """Call ``model`` (inference mode) on batches of ``x`` and return a NumPy array.
+
+    No ``model.predict``: TensorFlow traces ``predict``'s function anew for every model and
+    batch shape, and keys its retracing warning on the function's code, so a study that
+    trains a dozen models fills its page with warnings. Eager calls trace nothing.
+
+    Example:
+    >>> import keras
+    >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> predict_batches(m, np.ones((5, 2)), batch_size=4).shape
+    (5, 1)
+    """
+    x = np.asarray(x, dtype=np.float32)
+    out = [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+    return np.concatenate(out)
+
+
 def reconstruction_errors(model, images, *, batch_size: int = 256, score: str = "mse", window: int = 5) -> np.ndarray:
     """Per-image reconstruction error of ``model`` (the anomaly score), as :func:`error_score`.
 
@@ -99,7 +117,7 @@ def reconstruction_errors(model, images, *, batch_size: int = 256, score: str = 
         ValueError: bad images or score.
     """
     x = M.check_images(images)
-    recon = np.asarray(model.predict(x, batch_size=batch_size, verbose=0), dtype=np.float32)
+    recon = predict_batches(model, x, batch_size=batch_size).astype(np.float32)
     return error_score(x, recon, score=score, window=window)
 
 
@@ -257,6 +275,8 @@ def linear_probe(
 ) -> float:
     """Accuracy on held-out data of a logistic-regression classifier on standardised features.
 
+    The mean of :func:`probe_correct`.
+
     Args:
         train_features, test_features: ``(N, ...)`` (flattened here).
         train_labels, test_labels: int labels.
@@ -269,6 +289,30 @@ def linear_probe(
 
     Raises:
         ValueError: mismatched lengths or a single class in training.
+    """
+    correct = probe_correct(
+        train_features, train_labels, test_features, test_labels, seed=seed, max_iter=max_iter, C=C
+    )
+    return float(np.mean(correct))
+
+
+def probe_correct(
+    train_features, train_labels, test_features, test_labels, *, seed: int = 0, max_iter: int = 500, C: float = 1.0
+) -> np.ndarray:
+    """Per test image, whether a logistic-regression probe (standardised features) classifies it right.
+
+    Args: as :func:`linear_probe`.
+
+    Returns:
+        Bool array ``(N_test,)``: the paired per-image values of two probes' comparison.
+
+    Raises:
+        ValueError: mismatched lengths or a single class in training.
+
+    Example:
+    >>> x = np.array([[0.0], [0.1], [1.0], [1.1]]); y = np.array([0, 0, 1, 1])
+    >>> probe_correct(x, y, np.array([[0.05], [1.05]]), np.array([0, 0])).tolist()
+    [True, False]
     """
 
     xtr = np.asarray(train_features, dtype=np.float32).reshape(len(train_features), -1)
@@ -283,7 +327,7 @@ def linear_probe(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(xtr, ytr)
-    return float(np.mean(clf.predict(xte) == yte))
+    return clf.predict(xte) == yte
 
 
 def probe_comparison(
@@ -297,8 +341,13 @@ def probe_comparison(
     seed: int = 0,
     max_iter: int = 500,
     name: str = "autoencoder code",
+    correct: dict | None = None,
 ) -> list[dict]:
     """Linear-probe accuracy on the codes, on PCA codes of the same size, and on raw pixels.
+
+    Args:
+        correct: if given, filled with each probe's per-test-image correctness
+            (:func:`probe_correct`) under ``"code"``, ``"pca"`` and ``"pixels"``.
 
     Returns:
         Three rows ``{"features", "dim", "accuracy"}``.
@@ -309,11 +358,13 @@ def probe_comparison(
     k = int(np.prod(np.shape(codes_train)[1:]))
     ptr, pte = pca_codes(x_train, x_test, k, seed=seed)
     rows = []
-    for label, tr, te in (
-        (name, codes_train, codes_test),
-        (f"PCA ({k} components)", ptr, pte),
-        ("raw pixels", x_train, x_test),
+    for key, label, tr, te in (
+        ("code", name, codes_train, codes_test),
+        ("pca", f"PCA ({k} components)", ptr, pte),
+        ("pixels", "raw pixels", x_train, x_test),
     ):
-        acc = linear_probe(tr, y_train, te, y_test, seed=seed, max_iter=max_iter)
-        rows.append({"features": label, "dim": int(np.prod(np.shape(tr)[1:])), "accuracy": acc})
+        right = probe_correct(tr, y_train, te, y_test, seed=seed, max_iter=max_iter)
+        if correct is not None:
+            correct[key] = right
+        rows.append({"features": label, "dim": int(np.prod(np.shape(tr)[1:])), "accuracy": float(np.mean(right))})
     return rows

@@ -137,3 +137,18 @@ def test_linear_probe_and_comparison():
     assert all(r["accuracy"] == 1.0 for r in rows)
     tr, te = B.pca_codes(x[::2], x[1::2], 3)
     assert tr.shape == (40, 3) and te.shape == (40, 3)
+
+
+def test_probe_correct_and_predict_batches():
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 20)
+    x = (rng.random((40, 3)) * 0.2 + y[:, None] * 0.7).astype("float32")
+    right = A.probe_correct(x[::2], y[::2], x[1::2], y[1::2])
+    assert right.dtype == bool and right.shape == (20,) and right.all()
+    correct = {}
+    rows = A.probe_comparison(x[::2, :2], x[1::2, :2], x[::2], x[1::2], y[::2], y[1::2], correct=correct)
+    assert set(correct) == {"code", "pca", "pixels"}
+    assert [float(np.mean(correct[k])) for k in ("code", "pca", "pixels")] == [r["accuracy"] for r in rows]
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    out = A.predict_batches(m, x, batch_size=16)
+    assert out.shape == (40, 2) and np.allclose(out, m.predict(x, verbose=0), atol=1e-5)

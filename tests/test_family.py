@@ -283,3 +283,13 @@ def test_roc_and_xy_curves():
         plotting.roc_curves({})
     with pytest.raises(ValueError, match="values"):
         plotting.xy_curves({"a": ([1, 2], [1])})
+
+
+def test_log_mse_is_the_negative_per_image_psnr():
+    from aeutils.models.restoration import log_mse
+
+    truth = np.zeros((2, 4, 4, 1), "float32")
+    est = np.stack([np.full((4, 4, 1), 0.1), np.full((4, 4, 1), 0.01)]).astype("float32")
+    got = np.asarray(log_mse(truth, est))
+    assert got.shape == (2,) and np.allclose(got, [-20.0, -40.0], atol=1e-3)
+    assert float(np.asarray(log_mse(truth, truth))[0]) == pytest.approx(-80.0, abs=1e-3)

@@ -111,3 +111,99 @@ def test_headline_from_section_results():
     assert h["ae_minus_pca_psnr_db"] == 1.5 and h["contractive_jacobian_ratio"] == 0.25
     assert h["inpaint_ae_minus_biharmonic_db"] == 1.0 and "anomaly_auroc" not in h
     assert h["probe_ae_minus_pca"] == pytest.approx(0.05)
+
+
+# --- the claims, on tiny inputs -------------------------------------------------
+
+
+def test_auroc_difference_matches_sklearn_and_delong_by_hand():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(0)
+    y = np.r_[np.zeros(60, bool), np.ones(40, bool)]
+    good = y * 1.5 + rng.normal(size=100)
+    poor = y * 0.3 + rng.normal(size=100)
+    d = F.auroc_difference(good, poor, y)
+    assert d["auroc_a"] == pytest.approx(roc_auc_score(y, good))
+    assert d["auroc_b"] == pytest.approx(roc_auc_score(y, poor))
+    assert d["n_normal"] == 60 and d["n_anomalous"] == 40
+    lo, hi = d["ci95"]
+    assert lo < d["difference"] < hi and lo > 0 and d["p_value"] < 0.05
+    # The same detector twice: no difference, a zero-width interval, p = 1.
+    same = F.auroc_difference(good, good, y)
+    assert same["difference"] == 0 and same["ci95"] == [0.0, 0.0] and same["p_value"] == 1.0
+    # Ties count one half.
+    assert F.auroc_difference([1, 1], [0, 1], [0, 1])["auroc_a"] == 0.5
+    with pytest.raises(ValueError, match="both"):
+        F.auroc_difference([1, 2], [1, 2], [1, 1])
+    with pytest.raises(ValueError, match="lengths"):
+        F.auroc_difference([1, 2], [1], [0, 1])
+
+
+def test_anomaly_claims_need_an_interval_above_zero_and_100_normals():
+    rng = np.random.default_rng(1)
+    y = np.r_[np.zeros(120, bool), np.ones(200, bool)]
+    strong, weak = y * 2.0 + rng.normal(size=320), y * 0.5 + rng.normal(size=320)
+    held = F.anomaly_claims({"scores": {"ae": strong, "pca": weak}, "is_anomaly": y})
+    assert [c["holds"] for c in held] == [True, True] and held[0]["ci95"][0] > 0
+    assert held[1]["ours"] == 120
+    y_few = np.r_[np.zeros(20, bool), np.ones(130, bool)]
+    few = F.anomaly_claims({"scores": {"ae": weak[:150], "pca": strong[:150]}, "is_anomaly": y_few})
+    assert few[0]["holds"] is False  # 20 normal images: the interval spans zero
+    assert few[1]["holds"] is False and few[1]["ours"] == 20
+
+
+def test_collapse_check_and_kl_falls():
+    assert F.active_units(np.c_[np.zeros(5), np.arange(5.0), np.full(5, 3.0)]) == 1
+    row = {"beta": 1.0, "active_units": 5, "latent_dim": 8, "psnr_db": 12.8}
+    collapsed = F.collapse_claims(row, [12.0, 13.0, 12.5], [14.0, 15.0, 14.5])
+    assert [c["holds"] for c in collapsed] == [False, False] and collapsed[0]["baseline"] == 6
+    fine = F.collapse_claims({**row, "active_units": 6}, [16.0, 15.5, 16.5], [14.0, 14.2, 14.5])
+    assert [c["holds"] for c in fine] == [True, True]
+    rows = [{"beta": 4.0, "kl_nats": 5.8}, {"beta": 0.5, "kl_nats": 20.0}, {"beta": 1.0, "kl_nats": 14.2}]
+    assert F.kl_falls(rows)["holds"] and F.kl_falls(rows)["ours"] == 5.8
+    assert not F.kl_falls([{"beta": 1.0, "kl_nats": 1.0}, {"beta": 4.0, "kl_nats": 1.5}])["holds"]
+    assert not F.kl_falls([{"beta": 1.0, "kl_nats": 1.0}])["holds"]
+
+
+def test_claims_from_section_results():
+    from aeutils.claims import status
+
+    up, down = np.array([20.0, 21.0, 22.0, 20.5]), np.array([18.0, 19.0, 19.5, 18.0])
+    results = {
+        "plain": {"code_size": 32, "per_image": {"autoencoder": up, "pca": down}},
+        "denoising": {"sigma": 1.0, "per_image": {"autoencoder": up, "filter": down}},
+        "inpainting": {"per_image": {"network": up, "biharmonic": down}},
+        "super_resolution": {"per_image": {"ours": down, "bicubic": up}},
+        "probes": {"per_image": {"autoencoder": np.ones(4), "pca": np.array([1.0, 0, 1, 0])}},
+        "anomaly": None,
+        "beta_sweep": {
+            "rows": [{"beta": 1.0, "kl_nats": 14.0, "active_units": 8, "latent_dim": 8, "psnr_db": 15.8},
+                     {"beta": 4.0, "kl_nats": 6.0, "active_units": 8, "latent_dim": 8, "psnr_db": 14.8}],
+            "per_image": {"vae": up, "pca": down},
+        },
+        "sparse": {"per_image": {"penalty": np.array([0.9, 0.8, 0.85, 0.9]), "control": np.zeros(4)},
+                   "headline": {"sparse_psnr_db": 17.0, "control_psnr_db": 17.5}},
+        "contractive": {"per_image": {"penalty": np.array([1.0, 1.2, 0.9, 1.1]), "control": np.array([4.0, 5, 4.5, 6])},
+                        "headline": {"contractive_psnr_db": 16.0, "plain_psnr_db": 17.0}},
+    }  # fmt: skip
+    cl = F.claims(results)
+    assert len(cl) == 10
+    held = {c["claim"].split(":")[0]: c["holds"] for c in cl}
+    assert held["super-resolution"] is False and held["denoising"] is True
+    assert all(c["ci95"] is not None for c in cl if c["unit"] == "dB")
+    assert "-0.50 dB" in cl[-2]["note"] and "-1.00 dB" in cl[-1]["note"] and cl[-1]["higher_is_better"] is False
+    assert status(cl) == "claims not met"
+    assert F.claims({"plain": None}) == []
+
+
+def test_anomaly_fractions_table_and_psnr_values():
+    assert F.anomaly_fractions({"anomaly_fractions": "0.6, 0.1, 0.3"}) == (0.6, 0.1, 0.3)
+    for bad in ("0.5,0.5", "0.6,0.1,0.2", "0,0.5,0.5"):
+        with pytest.raises(ValueError, match="anomaly_fractions"):
+            F.anomaly_fractions({"anomaly_fractions": bad})
+    df = F.table([{"method": "a", "psnr_db": 20.12345, "masked_psnr_db": 1.0}], index="method")
+    assert list(df.columns) == ["PSNR (dB)", "PSNR, missing pixels (dB)"] and df.iloc[0, 0] == 20.123
+    x = np.zeros((2, 4, 4, 1))
+    assert np.allclose(F.psnr_values(x, x + 0.1), [20.0, 20.0])
+    assert np.array_equal(F.psnr_values(x, x - 1), F.psnr_values(x, x))  # the estimate is clipped to [0, 1]

@@ -15,6 +15,9 @@ A package, as the study is more than 600 lines:
 - ``variants``: :func:`run_plain`, :func:`run_denoising`, :func:`run_sparse`
   (codes summarised by :func:`aeutils.models.code_activity`), :func:`run_contractive` (with
   :func:`jacobian_norms`), :func:`run_beta_sweep`;
+- ``findings``: :func:`claims` (every claim of the notebook from the section results), with
+  :func:`auroc_difference` (DeLong), :func:`active_units`, :func:`collapse_claims`, :func:`kl_falls`
+  and :func:`anomaly_claims`;
 - ``applications``: :func:`run_anomaly`, :func:`run_inpainting`,
   :func:`run_super_resolution`, :func:`run_probes`, :func:`run_code_sizes`.
 
@@ -28,18 +31,33 @@ from aeutils.studies.autoencoder_family.applications import (
     run_probes,
     run_super_resolution,
 )
+from aeutils.studies.autoencoder_family.findings import (
+    MIN_NORMAL_TEST,
+    active_units,
+    anomaly_claims,
+    auroc_difference,
+    claims,
+    collapse_claims,
+    kl_falls,
+)
 from aeutils.studies.autoencoder_family.protocol import (
     CHOICES,
     PARAMETERS,
+    SR_LOSSES,
+    TABLE_LABELS,
     FamilyConfig,
     FamilyData,
+    anomaly_fractions,
     check_parameters,
     config,
     headline,
+    plain_ticks,
     prepare,
+    psnr_values,
     score_row,
     seeded,
     seeded_autoencoder,
+    table,
     train,
 )
 from aeutils.studies.autoencoder_family.variants import (
@@ -53,7 +71,19 @@ from aeutils.studies.autoencoder_family.variants import (
 
 __all__ = [
     "CHOICES",
+    "MIN_NORMAL_TEST",
+    "active_units",
+    "anomaly_fractions",
+    "anomaly_claims",
+    "auroc_difference",
+    "claims",
+    "collapse_claims",
+    "kl_falls",
+    "plain_ticks",
+    "psnr_values",
     "PARAMETERS",
+    "SR_LOSSES",
+    "TABLE_LABELS",
     "FamilyConfig",
     "FamilyData",
     "check_parameters",
@@ -74,5 +104,6 @@ __all__ = [
     "score_row",
     "seeded",
     "seeded_autoencoder",
+    "table",
     "train",
 ]

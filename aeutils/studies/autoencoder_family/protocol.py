@@ -17,21 +17,104 @@ from aeutils import applications as A
 from aeutils import data as D
 from aeutils import metrics as M
 from aeutils import models as Mo
+from aeutils import plotting
 from aeutils.params import parse_list
 from aeutils.train import fit, set_seed
 
 #: The notebook's parameters (its ``parameters`` cell without ``metrics_path``), as recorded in its metrics.
 PARAMETERS = (
     "dataset", "limit", "latent_dim", "filters", "epochs", "batch_size", "learning_rate", "seed",
-    "restoration_latent_dim", "noise_kind", "noise_strength", "sparse_penalty", "sparse_weight", "sparse_target",
-    "contractive_weight", "contractive_method", "contractive_projections", "betas", "vae_latent_dim",
-    "vae_reconstruction", "normal_class", "anomaly_latent_dim", "anomaly_epochs", "target_fpr", "anomaly_score",
-    "mask_kind", "mask_fraction", "max_biharmonic", "sr_dataset", "sr_limit", "sr_factor", "sr_filters",
-    "code_sizes", "probe_max_train",
+    "restoration_latent_dim", "restoration_epochs", "noise_kind", "noise_strength", "sparse_penalty",
+    "sparse_weight", "sparse_target", "contractive_weight", "contractive_method", "contractive_projections",
+    "betas", "vae_latent_dim", "vae_hidden_units", "vae_reconstruction", "normal_class", "anomaly_limit",
+    "anomaly_fractions", "anomaly_latent_dim", "anomaly_epochs", "target_fpr", "anomaly_score", "mask_kind",
+    "mask_fraction", "max_biharmonic", "sr_dataset", "sr_limit", "sr_factor", "sr_filters", "sr_loss",
+    "sr_learning_rate", "sr_epochs", "code_sizes", "probe_max_train",
 )  # fmt: skip
+
+#: Human column names (with units) of the study's tables, for :func:`table`.
+TABLE_LABELS = {
+    "method": "method",
+    "psnr_db": "PSNR (dB)",
+    "ssim": "SSIM",
+    "mse": "MSE",
+    "code_size": "code size",
+    "jacobian_fro_sq": "squared Jacobian norm",
+    "mean_activation": "mean |code|",
+    "fraction_near_zero": "share of code values < 0.01",
+    "dead_units": "dead units",
+    "mean_active_units": "active units per image",
+    "beta": "β",
+    "reconstruction_nats": "reconstruction (nats/image)",
+    "kl_nats": "KL (nats/image)",
+    "loss": "loss (nats/image)",
+    "active_units": "active units",
+    "latent_dim": "code size",
+    "pca_psnr_db": "PCA, same size: PSNR (dB)",
+    "normal_class": "normal digit",
+    "score": "score",
+    "auroc": "AUROC",
+    "auprc": "AUPRC",
+    "anomaly_rate": "share anomalous",
+    "threshold": "threshold",
+    "target_fpr": "target FPR",
+    "test_fpr": "test FPR",
+    "test_tpr": "test TPR",
+    "test_precision": "test precision",
+    "n_normal": "normal test images",
+    "n_anomalous": "anomalous test images",
+    "n_val_normal": "normal validation images",
+    "masked_mse": "MSE, missing pixels",
+    "masked_psnr_db": "PSNR, missing pixels (dB)",
+    "mask": "mask",
+    "fraction": "share missing",
+    "n_images": "test images",
+    "psnr_of_mean_mse_db": "PSNR of the mean MSE (dB)",
+    "features": "features",
+    "dim": "dimensions",
+    "accuracy": "test accuracy",
+    "ae_mse": "autoencoder MSE",
+    "ae_psnr_db": "autoencoder PSNR (dB)",
+    "pca_mse": "PCA MSE",
+}
+
+
+def table(rows, *, index: str | None = None, precision: int = 3):
+    """The rows as a display table: :func:`aeutils.plotting.metric_table` with :data:`TABLE_LABELS` as column names.
+
+    Example:
+    >>> list(table([{"method": "a", "psnr_db": 20.123456}], index="method").columns)
+    ['PSNR (dB)']
+    """
+    df = plotting.metric_table(rows, index=index, precision=precision)
+    df = df.rename(columns=TABLE_LABELS)
+    df.index.name = TABLE_LABELS.get(df.index.name, df.index.name)
+    return df
+
+
+#: Training losses of :func:`~aeutils.studies.autoencoder_family.run_super_resolution`.
+SR_LOSSES = ("log_mse", "mse")
+
+def plain_ticks(ax, values) -> None:
+    """Label a log x axis at ``values`` in plain numbers (``1, 4``; ``2, 8, 32``), without minor tick labels.
+
+    Example:
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots(); ax.set_xscale("log"); plain_ticks(ax, [2, 8, 32])
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['2', '8', '32']
+    >>> plt.close(fig)
+    """
+    from matplotlib.ticker import NullFormatter
+
+    values = sorted({float(v) for v in values})
+    ax.set_xticks(values, [f"{v:g}" for v in values])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
 
 #: Parameters that must be one of a few names, and the names.
 CHOICES = {
+    "sr_loss": SR_LOSSES,
     "sparse_penalty": Mo.SPARSITY_PENALTIES,
     "contractive_method": Mo.JACOBIAN_METHODS,
     "vae_reconstruction": Mo.VAE_RECONSTRUCTIONS,
@@ -157,7 +240,9 @@ class FamilyConfig:
         return dataclasses.replace(self, **changes)
 
 
-def train(model, x, cfg: FamilyConfig, *, y=None, validation=None, compile_model: bool = True, callbacks=()):
+def train(
+    model, x, cfg: FamilyConfig, *, y=None, validation=None, compile_model: bool = True, callbacks=(), loss="mse"
+):
     """Train with :func:`aeutils.train.fit` (best validation weights kept); ``y=None`` is an autoencoder.
 
     Args:
@@ -167,6 +252,7 @@ def train(model, x, cfg: FamilyConfig, *, y=None, validation=None, compile_model
         validation: ``x_val`` or ``(x_val, y_val)``.
         compile_model: ``False`` for models with their own ``train_step``.
         callbacks: extra callbacks.
+        loss: the Keras loss (when ``compile_model``).
 
     Returns:
         A :class:`aeutils.train.TrainResult`.
@@ -183,6 +269,7 @@ def train(model, x, cfg: FamilyConfig, *, y=None, validation=None, compile_model
         verbose=0,
         compile_model=compile_model,
         callbacks=callbacks,
+        loss=loss,
     )
 
 
@@ -196,6 +283,11 @@ def seeded_autoencoder(cfg: FamilyConfig, data: FamilyData, build, **kwargs):
     """:func:`seeded` for the encoder/decoder builders: image shape, code size and filters from ``data``, ``cfg``."""
     shared = {"input_shape": data.shape, "latent_dim": cfg.latent_dim, "filters": cfg.filters}
     return seeded(cfg, build, **{**shared, **kwargs})
+
+
+def psnr_values(truth, estimate) -> np.ndarray:
+    """Per-image PSNR (dB) of ``estimate`` (clipped to [0, 1]) against ``truth``: the paired values of a claim."""
+    return np.asarray(M.psnr_per_image(truth, np.clip(estimate, 0.0, 1.0)), dtype=np.float64)
 
 
 def score_row(name: str, truth, estimate, **extra) -> dict:
@@ -219,10 +311,27 @@ def check_parameters(values: Mapping) -> dict:
     parse_list(params["filters"], name="filters", positive=True)
     parse_list(params["betas"], float, name="betas")
     parse_list(params["code_sizes"], name="code_sizes", positive=True)
+    anomaly_fractions(params)
     for key, allowed in CHOICES.items():
         if params[key] not in allowed:
             raise ValueError(f"{key} must be one of {allowed}, got {params[key]!r}")
     return params
+
+
+def anomaly_fractions(params: Mapping) -> tuple[float, float, float]:
+    """The one-class split's train/validation/test fractions from the ``anomaly_fractions`` parameter.
+
+    Raises:
+        ValueError: not three positive numbers adding up to 1.
+
+    Example:
+    >>> anomaly_fractions({"anomaly_fractions": "0.6,0.1,0.3"})
+    (0.6, 0.1, 0.3)
+    """
+    fr = parse_list(params["anomaly_fractions"], float, name="anomaly_fractions")
+    if len(fr) != 3 or min(fr) <= 0 or abs(sum(fr) - 1.0) > 1e-6:
+        raise ValueError(f"anomaly_fractions must be three positive fractions adding up to 1, got {fr}")
+    return tuple(fr)
 
 
 def config(params: Mapping) -> FamilyConfig:
