@@ -12,7 +12,8 @@ def test_check_parameters_matches_the_notebook_and_reads_names():
     defaults = {k: v["default"] for k, v in reports.notebook_parameters("cae_architectures").items()}
     assert set(S.PARAMETERS) == set(defaults) - {"metrics_path"}
     params = S.check_parameters(defaults)
-    assert params["architectures"] == list(CAE_ARCHITECTURES)
+    assert set(params["architectures"]) < set(CAE_ARCHITECTURES) and "ours-256" in params["architectures"]
+    assert S.check_parameters({**defaults, "architectures": "all"})["architectures"] == list(CAE_ARCHITECTURES)
     assert S.check_parameters({**defaults, "architectures": "classic, ours-256"})["architectures"] == [
         "classic",
         "ours-256",
