@@ -108,7 +108,7 @@ def group_split(
 
     The groups are shuffled with ``seed``; test, then validation, take groups in
     that order while they hold fewer images than their fraction of the whole
-    and the group keeps them under 1.5 times it (at least one group each); the
+    and the group keeps them under 1.5 times it (else the smallest group); the
     rest is training.
 
     Returns:
@@ -131,13 +131,13 @@ def group_split(
     held = {}
     for part, frac in (("test", fractions[2]), ("val", fractions[1])):
         target, chosen, count = frac * len(labels), [], 0
-        for g in list(groups[:-1]):
-            if count < target and count + sizes[g] <= 1.5 * target:
+        for g in list(groups):
+            if count < target and count + sizes[g] <= 1.5 * target and len(groups) > 1:
                 chosen.append(g)
                 count += sizes[g]
                 groups.remove(g)
-        if not chosen:
-            chosen.append(min(groups[:-1], key=sizes.get))
+        if not chosen:  # every group is too large: the smallest
+            chosen.append(min(groups, key=sizes.get))
             groups.remove(chosen[0])
         held[part] = chosen
     def where(gs):
