@@ -116,3 +116,13 @@ def test_display_table_and_key_figure():
     fig = S.psnr_against_pca_figure(rows)
     assert fig.axes[0].get_xlabel() == "test PSNR (dB)"
     assert any(t.get_text() == "lossless" for t in fig.axes[0].texts)
+
+
+def test_reconstruct_matches_predict_on_a_padded_last_batch():
+    from aeutils.models import build_cae
+
+    model = build_cae("4-6-8", input_shape=(16, 16, 3))
+    x = np.random.default_rng(0).uniform(-1, 1, (11, 16, 16, 3)).astype(np.float32)
+    out = S.reconstruct(model, x, batch_size=4)
+    assert out.shape == x.shape
+    np.testing.assert_allclose(out, model.predict(x, verbose=0), atol=1e-5)
