@@ -447,6 +447,6 @@ def psnr_against_pca_figure(rows: list[dict]):
     ax.invert_yaxis()
     ax.set_xlabel("test PSNR (dB)")
     ax.set_title("autoencoder vs PCA at the same latent size (latent values in brackets)", fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, fontsize=8, frameon=False)
     fig.tight_layout()
     return fig
