@@ -12,7 +12,8 @@ def test_check_parameters_matches_the_notebook_and_reads_names():
     defaults = {k: v["default"] for k, v in reports.notebook_parameters("cae_architectures").items()}
     assert set(S.PARAMETERS) == set(defaults) - {"metrics_path"}
     params = S.check_parameters(defaults)
-    assert params["architectures"] == list(CAE_ARCHITECTURES)
+    assert set(params["architectures"]) < set(CAE_ARCHITECTURES) and "ours-256" in params["architectures"]
+    assert S.check_parameters({**defaults, "architectures": "all"})["architectures"] == list(CAE_ARCHITECTURES)
     assert S.check_parameters({**defaults, "architectures": "classic, ours-256"})["architectures"] == [
         "classic",
         "ours-256",
@@ -53,3 +54,75 @@ def test_run_architecture_tiny():
     assert row["ratio_to_source"] == pytest.approx(row["test_mse_pm1"] / row["source_mse"])
     assert row["pca_k"] == len(data.train) - 1
     assert list(S.table_rows([row])[0]) == list(S.TABLE_COLUMNS)
+    assert len(row["psnr_per_image"]) == len(row["pca_psnr_per_image"]) == len(data.test)
+    assert row["source_architecture"] is True
+
+
+def test_group_split_keeps_groups_apart():
+    labels = np.repeat(np.arange(6), [30, 10, 12, 8, 25, 15])
+    tr, va, te, held = S.group_split(labels, seed=1)
+    assert sorted(np.concatenate([tr, va, te]).tolist()) == list(range(len(labels)))
+    assert set(labels[te]) == set(held["test"]) and set(labels[va]) == set(held["val"])
+    assert not set(labels[tr]) & (set(labels[va]) | set(labels[te])) and not set(labels[va]) & set(labels[te])
+    assert 1 <= len(te) <= 1.5 * 0.1 * len(labels) or len(held["test"]) == 1
+    with pytest.raises(ValueError, match="three groups"):
+        S.group_split([0, 0, 1])
+
+
+def test_prepare_holds_out_whole_photos():
+    data = S.prepare("embedded:photo_patches", limit=300)
+    assert "split by whole photos" in data.source and data.train.min() >= -1 and data.train.max() <= 1
+    assert "held-out photos" in S.data_note("embedded:photo_patches", data)
+    assert "Stand-in for CIFAR-10" in S.data_note("embedded:photo_patches", data)
+    assert S.data_note("npz:../shared/data/cifar10.npz", data).startswith("CIFAR-10")
+
+
+def _row(name, psnr, pca, *, formula, model, diff=None):
+    per = np.full(20, psnr) + np.linspace(-0.1, 0.1, 20)
+    return {"architecture": name, "latent_formula": formula, "latent_model": model, "psnr_db": psnr,
+            "pca_psnr_db": pca, "pca_k": model, "source_architecture": name != "ours-256",
+            "psnr_per_image": per, "pca_psnr_per_image": per - (psnr - pca if diff is None else diff),
+            "test_mse_pm1": 0.01, "params": 10}
+
+
+def test_claims_read_the_rows():
+    rows = [_row("classic", 22.0, 30.0, formula=1024, model=1024),
+            _row("ours-256", 27.0, 26.5, formula=None, model=256)]
+    latent, ours, source = S.claims(rows)
+    assert latent["holds"] and latent["ours"] == latent["baseline"] == 1
+    assert ours["holds"] and ours["ci95"][0] == pytest.approx(0.5) and ours["unit"] == "dB"
+    assert source["holds"] and "8.00 dB" in source["note"]
+    rows[0]["latent_formula"], rows[0]["psnr_db"] = 1152, 31.0
+    rows[1]["pca_psnr_per_image"] = rows[1]["psnr_per_image"] - np.tile([3.0, -2.0], 10)  # mean +0.5, wide spread
+    latent, ours, source = S.claims(rows)
+    assert not latent["holds"] and "classic" in latent["note"]
+    assert not ours["holds"] and ours["ci95"][0] < 0 < ours["ci95"][1]
+    assert not source["holds"] and "not worse: classic" in source["note"]
+    assert S.ours_vs_pca(rows)["ours_beats_pca"] is False  # the interval decides, as in the claim
+    assert [c["claim"][:14] for c in S.claims(rows[:1])] == ["the latent-siz", "every source a"]
+
+
+def test_display_table_and_key_figure():
+    rows = [_row("classic", 22.0, 30.0, formula=1024, model=1024),
+            _row("ours-256", 27.0, 100.0, formula=None, model=256)]
+    for r in rows:
+        r.update(test_mse_pm1=0.0123456, source_mse=None, ratio_to_source=None, ssim=0.81234, train_s=3.21,
+                 epochs_run=2)
+    df = S.display_table(rows)
+    assert list(df.columns) == [S.TABLE_LABELS[k] for k in S.TABLE_COLUMNS[1:]]
+    assert df.loc["classic", "PSNR (dB)"] == 22.0 and df.loc["classic", "source MSE on [-1, 1] (CIFAR-10)"] == "–"
+    assert df.loc["classic", "SSIM"] == 0.812 and df.loc["classic", "latent (formula)"] == "1,024"
+    assert df.loc["ours-256", "latent (formula)"] == "–"
+    fig = S.psnr_against_pca_figure(rows)
+    assert fig.axes[0].get_xlabel() == "test PSNR (dB)"
+    assert any(t.get_text() == "lossless" for t in fig.axes[0].texts)
+
+
+def test_reconstruct_matches_predict_on_a_padded_last_batch():
+    from aeutils.models import build_cae
+
+    model = build_cae("4-6-8", input_shape=(16, 16, 3))
+    x = np.random.default_rng(0).uniform(-1, 1, (11, 16, 16, 3)).astype(np.float32)
+    out = S.reconstruct(model, x, batch_size=4)
+    assert out.shape == x.shape
+    np.testing.assert_allclose(out, model.predict(x, verbose=0), atol=1e-5)
