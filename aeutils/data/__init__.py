@@ -63,6 +63,7 @@ from aeutils.data.sources import (
 from aeutils.data.splits import (
     OVERLAPPING_GROUPS,
     group_split,
+    group_split_parts,
     groups_on_both_sides,
     holdout_indices,
     near_duplicate_groups,
@@ -135,6 +136,7 @@ __all__ = [
     "tile_position",
     "light_pair",
     "group_split",
+    "group_split_parts",
     "groups_on_both_sides",
     "near_duplicate_groups",
     "register_near_duplicate_groups",

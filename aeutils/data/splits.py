@@ -270,6 +270,33 @@ def group_split(groups: Sequence, heldout: float, seed: int = 0) -> tuple[np.nda
     return np.flatnonzero(~held), np.flatnonzero(held)
 
 
+def group_split_parts(
+    groups: Sequence, fractions=(0.8, 0.1, 0.1), seed: int = 42
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train/validation/test indices that keep every group on one side: :func:`group_split` twice.
+
+    The test part is split off first (``fractions[2]`` of all items), then validation from the
+    rest in the ratio ``fractions[1] : fractions[0]``.
+
+    Raises:
+        DataError: fractions that do not sum to 1, or fewer than three groups.
+
+    Example:
+    >>> tr, va, te = group_split_parts(np.repeat(np.arange(10), 5), seed=0)
+    >>> len(tr), len(va), len(te), groups_on_both_sides(np.repeat(np.arange(10), 5), tr, te)
+    (40, 5, 5, [])
+    """
+    fractions = tuple(float(f) for f in fractions)
+    if len(fractions) != 3 or abs(sum(fractions) - 1.0) > 1e-6 or min(fractions) <= 0:
+        raise DataError(f"fractions must be three positive numbers summing to 1, got {fractions}")
+    labels = np.asarray(groups).astype(str)
+    if len(np.unique(labels)) < 3:
+        raise DataError(f"a three-way group split needs at least three groups, got {len(np.unique(labels))}")
+    rest, test = group_split(labels, fractions[2], seed)
+    tr, va = group_split(labels[rest], fractions[1] / (fractions[0] + fractions[1]), seed)
+    return rest[tr], rest[va], test
+
+
 def groups_on_both_sides(groups: Sequence, train, heldout) -> list[str]:
     """The group labels that have items on both sides of a split (sorted; empty when the split is clean).
 

@@ -97,53 +97,8 @@ class StudyData:
     source: str
 
 
-#: Photos of ``embedded:photo_patches`` that show one scene (a stereo pair): one group in :func:`group_split`.
+#: Photos of ``embedded:photo_patches`` that show one scene (a stereo pair): one group in the split.
 SAME_SCENE = {"motorcycle_right": "motorcycle_left"}
-
-
-def group_split(
-    labels, fractions=(0.8, 0.1, 0.1), *, seed: int = 42
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, list]]:
-    """Train/validation/test indices that keep whole groups (photos) apart.
-
-    The groups are shuffled with ``seed``; test, then validation, take groups in
-    that order while they hold fewer images than their fraction of the whole
-    and the group keeps them under 1.5 times it (else the smallest group); the
-    rest is training.
-
-    Returns:
-        ``(train, val, test, held)``: sorted index arrays and
-        ``{"test": [...], "val": [...]}``, the held-out group labels.
-
-    Raises:
-        ValueError: fewer than three groups.
-
-    Example:
-    >>> tr, va, te, held = group_split([0] * 8 + [1] + [2], seed=0)
-    >>> len(tr), len(va), len(te)
-    (8, 1, 1)
-    """
-    labels = np.asarray(labels)
-    groups = [g.item() for g in np.random.default_rng(seed).permutation(np.unique(labels))]
-    if len(groups) < 3:
-        raise ValueError(f"group_split needs at least three groups, got {len(groups)}")
-    sizes = {g: int((labels == g).sum()) for g in groups}
-    held = {}
-    for part, frac in (("test", fractions[2]), ("val", fractions[1])):
-        target, chosen, count = frac * len(labels), [], 0
-        for g in list(groups):
-            if count < target and count + sizes[g] <= 1.5 * target and len(groups) > 1:
-                chosen.append(g)
-                count += sizes[g]
-                groups.remove(g)
-        if not chosen:  # every group is too large: the smallest
-            chosen.append(min(groups, key=sizes.get))
-            groups.remove(chosen[0])
-        held[part] = chosen
-    def where(gs):
-        return np.flatnonzero(np.isin(labels, gs))
-
-    return where(groups), where(held["val"]), where(held["test"]), held
 
 
 def prepare(dataset: str, *, limit: int | None = None, seed: int = 42, size: int = 32) -> StudyData:
@@ -152,7 +107,7 @@ def prepare(dataset: str, *, limit: int | None = None, seed: int = 42, size: int
     The source merged CIFAR-10's train and test sets before splitting; this does
     the same with whatever the source holds (``limit`` images at most). Sets
     whose images overlap inside a group (:data:`aeutils.data.OVERLAPPING_GROUPS`,
-    the photo patches) are split by whole photos (:func:`group_split`, the
+    the photo patches) are split by whole photos (:func:`aeutils.data.group_split_parts`, the
     stereo pair in :data:`SAME_SCENE` as one), so no test pixel is seen in training.
     """
     ds = D.load(dataset, size=size, limit=limit, seed=seed)
@@ -162,9 +117,10 @@ def prepare(dataset: str, *, limit: int | None = None, seed: int = 42, size: int
     if ds.name in D.OVERLAPPING_GROUPS and ds.labels is not None:
         names = list(ds.label_names or map(str, np.unique(ds.labels)))
         groups = np.array([names.index(SAME_SCENE.get(names[g], names[g])) for g in ds.labels])
-        tr, va, te, held = group_split(groups, (0.8, 0.1, 0.1), seed=seed)
-        how = (f"split by whole photos (seed {seed}): test {[names[g] for g in held['test']]}, "
-               f"validation {[names[g] for g in held['val']]}, training the other photos")
+        tr, va, te = D.group_split_parts(groups, (0.8, 0.1, 0.1), seed=seed)
+        held = {part: sorted({names[g] for g in groups[ix]}) for part, ix in (("test", te), ("val", va))}
+        how = (f"split by whole photos (seed {seed}): test {held['test']}, "
+               f"validation {held['val']}, training the other photos")
     else:
         tr, va, te = D.split_indices(len(x), (0.8, 0.1, 0.1), seed=seed)
         how = f"split seed {seed}"

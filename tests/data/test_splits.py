@@ -70,3 +70,15 @@ def test_near_duplicate_groups_are_declared_by_the_set():
     finally:
         NEAR_DUPLICATE_GROUPS.pop("test:dups")
     assert "embedded:motorcycle_tiles" in NEAR_DUPLICATE_GROUPS
+
+
+def test_group_split_parts_keeps_groups_apart():
+    from aeutils.data.splits import group_split_parts
+
+    labels = np.repeat(np.arange(6), [30, 10, 12, 8, 25, 15])
+    tr, va, te = group_split_parts(labels, seed=1)
+    assert sorted(np.concatenate([tr, va, te]).tolist()) == list(range(len(labels)))
+    assert not set(labels[tr]) & (set(labels[va]) | set(labels[te])) and not set(labels[va]) & set(labels[te])
+    assert len(te) >= 1 and len(va) >= 1
+    with pytest.raises(D.DataError, match="three groups"):
+        group_split_parts([0, 0, 1])

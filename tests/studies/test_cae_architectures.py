@@ -58,17 +58,6 @@ def test_run_architecture_tiny():
     assert row["source_architecture"] is True
 
 
-def test_group_split_keeps_groups_apart():
-    labels = np.repeat(np.arange(6), [30, 10, 12, 8, 25, 15])
-    tr, va, te, held = S.group_split(labels, seed=1)
-    assert sorted(np.concatenate([tr, va, te]).tolist()) == list(range(len(labels)))
-    assert set(labels[te]) == set(held["test"]) and set(labels[va]) == set(held["val"])
-    assert not set(labels[tr]) & (set(labels[va]) | set(labels[te])) and not set(labels[va]) & set(labels[te])
-    assert 1 <= len(te) <= 1.5 * 0.1 * len(labels) or len(held["test"]) == 1
-    with pytest.raises(ValueError, match="three groups"):
-        S.group_split([0, 0, 1])
-
-
 def test_prepare_holds_out_whole_photos():
     data = S.prepare("embedded:photo_patches", limit=300)
     assert "split by whole photos" in data.source and data.train.min() >= -1 and data.train.max() <= 1
