@@ -58,6 +58,7 @@ from aeutils.metrics import (  # noqa: F401  (re-exported: their old home)
     roc_points,
 )
 from aeutils.models.layers import Corruption
+from aeutils.train import predict
 
 # ---------------------------------------------------------------------------
 # Denoising
@@ -92,24 +93,6 @@ def corrupt(images, *, kind: str = "gaussian", strength: float = 0.3, seed: int 
 # ---------------------------------------------------------------------------
 
 
-def predict_batches(model, x, *, batch_size: int = 512) -> np.ndarray:
-    """Call ``model`` (inference mode) on batches of ``x`` and return a NumPy array.
-
-    No ``model.predict``: TensorFlow traces ``predict``'s function anew for every model and
-    batch shape, and keys its retracing warning on the function's code, so a study that
-    trains a dozen models fills its page with warnings. Eager calls trace nothing.
-
-    Example:
-    >>> import keras
-    >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    >>> predict_batches(m, np.ones((5, 2)), batch_size=4).shape
-    (5, 1)
-    """
-    x = np.asarray(x, dtype=np.float32)
-    out = [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
-    return np.concatenate(out)
-
-
 def reconstruction_errors(model, images, *, batch_size: int = 256, score: str = "mse", window: int = 5) -> np.ndarray:
     """Per-image reconstruction error of ``model`` (the anomaly score), as :func:`error_score`.
 
@@ -117,7 +100,7 @@ def reconstruction_errors(model, images, *, batch_size: int = 256, score: str = 
         ValueError: bad images or score.
     """
     x = M.check_images(images)
-    recon = predict_batches(model, x, batch_size=batch_size).astype(np.float32)
+    recon = predict(model, x, batch_size=batch_size).astype(np.float32)
     return error_score(x, recon, score=score, window=window)
 
 

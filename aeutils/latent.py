@@ -22,6 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from aeutils.models import VAE, decoder_of, encoder_of
+from aeutils.train import predict
 
 
 def _is_vae(model) -> bool:
@@ -80,17 +81,12 @@ def decode(model, z, *, batch_size: int = 256) -> np.ndarray:
 
 
 def _batched(model, x, batch_size: int, first_output: bool = False) -> np.ndarray:
-    """Call ``model`` on batches (no ``predict``: no retracing for each new input size)."""
-    parts = []
-    for start in range(0, len(x), batch_size):
-        out = model(x[start : start + batch_size], training=False)
-        if first_output and isinstance(out, (list, tuple)):
-            out = out[0]
-        parts.append(np.asarray(out))
-    if not parts:
-        return np.zeros((0,) + tuple(model.output_shape[0][1:] if first_output and isinstance(model.output_shape, list)
-                                     else model.output_shape[1:]), np.float32)
-    return np.concatenate(parts)
+    """:func:`aeutils.train.predict` (fixed-size eager batches, no retracing), first output only if asked."""
+    if len(x) == 0:
+        shape = model.output_shape[0] if first_output and isinstance(model.output_shape, list) else model.output_shape
+        return np.zeros((0,) + tuple(shape[1:]), np.float32)
+    out = predict(model, x, batch_size=batch_size)
+    return out[0] if first_output and isinstance(out, list) else out
 
 
 # ---------------------------------------------------------------------------

@@ -226,6 +226,30 @@ def fit(
     )
 
 
-def predict(model: keras.Model, x, *, batch_size: int = 256) -> np.ndarray:
-    """Run ``model`` over ``x`` in batches and return a NumPy array (no progress bar)."""
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+def predict(model: keras.Model, x, *, batch_size: int = 256):
+    """Run ``model`` (inference mode) over ``x`` in batches of one size and return NumPy output.
+
+    The model is called eagerly on fixed-size batches (the last one padded with copies of the
+    final image, the padding dropped from the output): nothing is traced, so a notebook that
+    trains and scores a dozen models prints no ``tf.function`` retracing warnings (Keras'
+    ``model.predict`` traces a function per model and batch shape), and no progress bar.
+
+    Returns:
+        An array ``(N, ...)``, or a list of arrays for a model with several outputs.
+
+    Example:
+    >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> predict(m, np.ones((5, 2)), batch_size=4).shape
+    (5, 1)
+    """
+    x = np.asarray(x, dtype=np.float32)
+    n = len(x)
+    if n == 0:
+        raise ValueError("predict needs at least one input")
+    size = max(1, min(int(batch_size), n))
+    pad = -n % size
+    xp = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)]) if pad else x
+    outs = [model(xp[i : i + size], training=False) for i in range(0, len(xp), size)]
+    if isinstance(outs[0], (list, tuple)):
+        return [np.concatenate([np.asarray(o[j]) for o in outs])[:n] for j in range(len(outs[0]))]
+    return np.concatenate([np.asarray(o) for o in outs])[:n]

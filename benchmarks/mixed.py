@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 from aeutils.studies import mixed_mnist_cifar as S
+from aeutils.train import predict
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
@@ -114,7 +115,7 @@ def main(argv=None) -> int:
         clock.start()
         res = S.train_source_schedule(data, steps=args.source_steps, learning_rate=args.lr, seed=args.seed)
         clock.stop("source_schedule")
-        sc = S.score(data.test.mixed, S.predict_fixed(res.model, S.to_model(data.test.mixed)))
+        sc = S.score(data.test.mixed, predict(res.model, S.to_model(data.test.mixed)))
         rows.append(
             S.with_ratios(
                 S.summary_row(
@@ -131,7 +132,7 @@ def main(argv=None) -> int:
         data, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, seed=args.seed, verbose=2
     )
     clock.stop("autoencoder")
-    sc = S.score(data.test.mixed, S.predict_fixed(res.model, S.to_model(data.test.mixed)))
+    sc = S.score(data.test.mixed, predict(res.model, S.to_model(data.test.mixed)))
     ae_scores, unmixed, mixture = sc, None, None
     ours = S.with_ratios(
         S.summary_row(

@@ -7,6 +7,7 @@ import pytest
 from aeutils import applications as A
 from aeutils import baselines as B
 from aeutils import metrics as M
+from aeutils import train as T
 
 
 def _images(n=6, h=8, w=8, c=1, seed=0):
@@ -139,7 +140,7 @@ def test_linear_probe_and_comparison():
     assert tr.shape == (40, 3) and te.shape == (40, 3)
 
 
-def test_probe_correct_and_predict_batches():
+def test_probe_correct_and_batched_predict():
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1], 20)
     x = (rng.random((40, 3)) * 0.2 + y[:, None] * 0.7).astype("float32")
@@ -150,5 +151,5 @@ def test_probe_correct_and_predict_batches():
     assert set(correct) == {"code", "pca", "pixels"}
     assert [float(np.mean(correct[k])) for k in ("code", "pca", "pixels")] == [r["accuracy"] for r in rows]
     m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    out = A.predict_batches(m, x, batch_size=16)
+    out = T.predict(m, x, batch_size=16)
     assert out.shape == (40, 2) and np.allclose(out, m.predict(x, verbose=0), atol=1e-5)

@@ -1,6 +1,8 @@
 """Every notebook runs through papermill on its smoke settings and writes its metrics."""
 
+import html
 import json
+import re
 
 import pytest
 
@@ -15,7 +17,13 @@ def test_notebook_smoke_run(name, tmp_path):
     assert written["experiment"] == name
     assert written["headline"], "headline metrics are empty"
     assert written["data_source"]
-    assert (tmp_path / f"{name}.html").stat().st_size > 10_000
+    page = (tmp_path / f"{name}.html").read_text()
+    assert len(page) > 10_000
+    keys = {"claim", "holds", "ours", "baseline", "unit"}
+    assert written["claims"] and all(keys <= set(c) for c in written["claims"])
+    assert f"<title>{html.escape(R.notebook_meta(name)['title'])}</title>" in page
+    noise = re.findall(r"WARNING:tensorflow|ms/step|\bI0000\b|\bE0000\b|All log messages before absl", page)
+    assert not noise, f"log noise on the page: {sorted(set(noise))}"
 
 
 def test_every_notebook_is_thin_and_parameterised():

@@ -29,7 +29,7 @@ from aeutils import data as D
 from aeutils import metrics as M
 from aeutils.models import CAE_ARCHITECTURES, build_cae, check_latent_size, init_from_pca
 from aeutils.params import parse_list
-from aeutils.train import fit
+from aeutils.train import fit, predict
 
 #: The notebook's parameters (its ``parameters`` cell without ``metrics_path``), as recorded in its metrics.
 PARAMETERS = ("dataset", "limit", "architectures", "epochs", "batch_size", "learning_rate", "seed")
@@ -164,7 +164,7 @@ def run_architecture(
         verbose=verbose,
     )
     model = result.model
-    recon = reconstruct(model, data.test)
+    recon = predict(model, data.test)
     scores = M.reconstruction_metrics(data.test, recon, value_range=(-1, 1))
     latent = check_latent_size(model.get_layer("encoder"))
     row = {
@@ -191,19 +191,6 @@ def run_architecture(
     row["history"] = result.history
     row["reconstructions"] = recon[:16]
     return row
-
-
-def reconstruct(model, x: np.ndarray, *, batch_size: int = 256) -> np.ndarray:
-    """Run ``model`` eagerly over ``x`` in batches of one fixed size (the last one padded).
-
-    Unlike ``model.predict``, nothing is traced per model, so training several
-    models in one notebook prints no tf.function retracing warnings.
-    """
-    x = np.asarray(x, dtype=np.float32)
-    pad = -len(x) % batch_size
-    xp = np.concatenate([x, np.zeros((pad,) + x.shape[1:], np.float32)]) if pad else x
-    out = [np.asarray(model(xp[i : i + batch_size], training=False)) for i in range(0, len(xp), batch_size)]
-    return np.concatenate(out)[: len(x)]
 
 
 def pca_row(data: StudyData, k: int) -> dict:

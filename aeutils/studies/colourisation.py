@@ -283,11 +283,7 @@ def run_route(
     )
     del x_tr, y_tr, x_va, y_va
     start = time.perf_counter()
-    # Fixed-size batches (the test set padded to a whole number of them): one trace of the predict function.
-    batch = min(256, len(x_te))
-    pad = -len(x_te) % batch
-    out = predict(result.model, np.concatenate([x_te, np.zeros((pad,) + x_te.shape[1:], x_te.dtype)]), batch_size=batch)
-    out = out[: len(x_te)]
+    out = predict(result.model, x_te)  # fixed-size eager batches: no retracing
     if spec.target == "rgb":
         pred_rgb, n_out = clip_to_gamut((out - lo) / (hi - lo))
         pred_uv = None

@@ -6,6 +6,7 @@ import pytest
 from aeutils import reports
 from aeutils.models import CAE_ARCHITECTURES
 from aeutils.studies import cae_architectures as S
+from aeutils.train import predict
 
 
 def test_check_parameters_matches_the_notebook_and_reads_names():
@@ -112,6 +113,6 @@ def test_reconstruct_matches_predict_on_a_padded_last_batch():
 
     model = build_cae("4-6-8", input_shape=(16, 16, 3))
     x = np.random.default_rng(0).uniform(-1, 1, (11, 16, 16, 3)).astype(np.float32)
-    out = S.reconstruct(model, x, batch_size=4)
+    out = predict(model, x, batch_size=4)
     assert out.shape == x.shape
     np.testing.assert_allclose(out, model.predict(x, verbose=0), atol=1e-5)

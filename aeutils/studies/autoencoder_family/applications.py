@@ -11,7 +11,6 @@ from aeutils import baselines as B
 from aeutils import data as D
 from aeutils import metrics as M
 from aeutils import models as Mo
-from aeutils.applications import predict_batches as predict
 from aeutils.latent import encode
 from aeutils.models.restoration import log_mse
 from aeutils.studies.autoencoder_family.protocol import (
@@ -24,6 +23,7 @@ from aeutils.studies.autoencoder_family.protocol import (
     seeded_autoencoder,
     train,
 )
+from aeutils.train import predict
 
 # ---------------------------------------------------------------------------
 # Applications

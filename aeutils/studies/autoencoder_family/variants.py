@@ -10,7 +10,6 @@ from aeutils import applications as A
 from aeutils import baselines as B
 from aeutils import metrics as M
 from aeutils import models as Mo
-from aeutils.applications import predict_batches as predict
 from aeutils.latent import encode
 from aeutils.studies.autoencoder_family.findings import active_units
 from aeutils.studies.autoencoder_family.protocol import (
@@ -21,6 +20,7 @@ from aeutils.studies.autoencoder_family.protocol import (
     seeded_autoencoder,
     train,
 )
+from aeutils.train import predict
 
 # ---------------------------------------------------------------------------
 # The plain autoencoder (reference for every variant and for the applications)

@@ -33,7 +33,7 @@ from aeutils import data as D
 from aeutils import metrics as M
 from aeutils.models import build_mixed_cae, build_unmixer
 from aeutils.studies.mixed_mnist_cifar.pairs import PAIRINGS, MixedSet, mixed_train_test
-from aeutils.train import TrainResult, fit, set_seed
+from aeutils.train import TrainResult, fit, predict, set_seed
 
 #: The source report's setting and figures.
 SOURCE = {
@@ -139,27 +139,6 @@ def prepare(
         f"{info['n_train']} training / {info['n_test']} test pairs; pairing {info['pairing']}"
     )
     return MixedData(train, test, info, source)
-
-
-def predict_fixed(model, x, *, batch_size: int = 256) -> np.ndarray:
-    """``model.predict`` on batches of one size: ``x`` is padded to a whole number of batches.
-
-    Keras counts the traces of every model's predict step together, so predicting with several
-    models on a test set whose last batch is short retraces (and warns) once per model and shape;
-    with one batch shape each model traces once.
-
-    Example:
-    >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1, use_bias=False)])
-    >>> predict_fixed(m, np.ones((5, 2), np.float32), batch_size=4).shape
-    (5, 1)
-    """
-    x = np.asarray(x, dtype=np.float32)
-    n = len(x)
-    size = max(1, min(int(batch_size), n))
-    pad = -n % size
-    if pad:
-        x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
-    return np.asarray(model.predict(x, batch_size=size, verbose=0))[:n]
 
 
 def to_model(x) -> np.ndarray:
@@ -405,7 +384,7 @@ def unmix(model, mixed) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         ``(first, second)`` estimates in [0, 1] (not clipped).
     """
-    out = from_model(predict_fixed(model, to_model(mixed)))
+    out = from_model(predict(model, to_model(mixed)))
     c = out.shape[-1] // 2
     return out[..., :c], out[..., c:]
 
