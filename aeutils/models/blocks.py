@@ -240,8 +240,11 @@ def _doublings(decoder: keras.Model) -> int:
     return n
 
 
-def check_halves(encoder: keras.Model, decoder: keras.Model) -> None:
+def check_halves(encoder: keras.Model, decoder: keras.Model, *, output_channels: int | None = None) -> None:
     """Check that ``decoder`` takes the ``encoder``'s codes and returns images of the encoder's input shape.
+
+    ``output_channels`` declares a decoder that returns another channel count on purpose (a
+    colouriser: 1 channel in, 3 or 2 out); by default the channels must match the input's.
 
     Raises:
         ValueError: naming the argument to change (the decoder's ``latent_shape``/``dense_shape``,
@@ -260,10 +263,12 @@ def check_halves(encoder: keras.Model, decoder: keras.Model) -> None:
             f"encoder halves {_halvings(encoder)} times and the decoder doubles {_doublings(decoder)} times; "
             f"change the decoder's upsamplings to {_halvings(encoder)}"
         )
-    if image[2:] != out[2:]:
+    wanted = image[2:] if output_channels is None else (int(output_channels),)
+    if wanted != out[2:]:
         raise ValueError(
-            f"the decoder returns {out[2]} channel(s) but the images have {image[2]}: "
-            f"build the decoder with output_channels={image[2]}"
+            f"the decoder returns {out[2]} channel(s) but {wanted[0]} are wanted "
+            f"(the images have {image[2]}): build the decoder with output_channels={wanted[0]}"
+            + ("" if output_channels is not None else ", or pass output_channels= for a different count on purpose")
         )
 
 
@@ -277,6 +282,7 @@ def build_autoencoder(
     kernel_size: int = 3,
     downsample: str = "stride",
     output_activation: str | None = "sigmoid",
+    output_channels: int | None = None,
     name: str = "autoencoder",
 ) -> keras.Model:
     """A mirrored convolutional autoencoder in one call, or an encoder and a decoder chained.
@@ -298,6 +304,8 @@ def build_autoencoder(
         kernel_size: kernel side.
         downsample: ``"stride"`` or ``"maxpool"``.
         output_activation: ``"sigmoid"`` for images in [0, 1], ``"tanh"`` for [-1, 1], ``None`` linear.
+        output_channels: channels of the output when they differ from the input's on purpose
+            (a colouriser); default: the input's.
         name: model name (the halves are ``"encoder"`` and ``"decoder"``).
 
     Returns:
@@ -315,7 +323,7 @@ def build_autoencoder(
     if encoder is not None or decoder is not None:
         if encoder is None or decoder is None or input_shape is not None:
             raise ValueError("pass either encoder and decoder, or input_shape (and filters, latent_dim)")
-        check_halves(encoder, decoder)
+        check_halves(encoder, decoder, output_channels=output_channels)
         inputs = keras.Input(shape=encoder.input_shape[1:], name=f"{name}_input")
         return keras.Model(inputs, decoder(encoder(inputs)), name=name)
     if input_shape is None:
@@ -340,11 +348,12 @@ def build_autoencoder(
     feature_shape = (h // 2**halvings, w // 2**halvings, filters[-1])
     dec = build_decoder(
         latent_shape=feature_shape if latent_dim is None else (int(latent_dim),),
-        filters=tuple(reversed(filters[:halvings])), upsamplings=halvings, output_channels=c,
+        filters=tuple(reversed(filters[:halvings])), upsamplings=halvings,
+        output_channels=c if output_channels is None else int(output_channels),
         kernel_size=kernel_size, output_activation=output_activation,
         dense_shape=None if latent_dim is None else feature_shape, name="decoder",
     )
-    return build_autoencoder(enc, dec, name=name)
+    return build_autoencoder(enc, dec, output_channels=output_channels, name=name)
 
 
 # ---------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def build_colouriser(
         output_activation=output_activation,
         name="decoder",
     )
-    return build_autoencoder(encoder, decoder, name=name)
+    return build_autoencoder(encoder, decoder, output_channels=output_channels, name=name)
 
 
 @dataclasses.dataclass
