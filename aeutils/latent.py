@@ -197,7 +197,9 @@ def pixel_interpolation(x0, x1, steps: int = 8) -> np.ndarray:
     return lerp(x0, x1, steps)
 
 
-def choose_pairs(spec: str, labels: Sequence[int] | None = None, *, by: str = "label") -> list[tuple[int, int]]:
+def choose_pairs(
+    spec: str, labels: Sequence[int] | None = None, *, by: str = "label", codes=None, neighbours: int = 20
+) -> list[tuple[int, int]]:
     """Turn a pair list such as ``"3-8, 1-7"`` into image index pairs.
 
     Args:
@@ -206,7 +208,16 @@ def choose_pairs(spec: str, labels: Sequence[int] | None = None, *, by: str = "l
             check indices.
         by: ``"label"``: ``a`` and ``b`` are labels and the pair is the first
             image of each label (the second image of that label when ``a == b``);
+            ``"typical"``: labels too, and the pair is each label's most typical
+            image by its code alone (needs ``codes``): the one whose
+            ``neighbours`` nearest codes hold the largest share of its own
+            label, ties going to the code nearest the label's median (the
+            runner-up when ``a == b``). In a 2-D code, where similar digits
+            overlap, this picks an end inside its digit's own region rather
+            than on a border;
             ``"index"``: ``a`` and ``b`` are image indices.
+        codes: per-image latent codes, one row per image (``by="typical"``).
+        neighbours: neighbourhood size for ``by="typical"``.
 
     Returns:
         A list of ``(i, j)`` index pairs.
@@ -219,8 +230,16 @@ def choose_pairs(spec: str, labels: Sequence[int] | None = None, *, by: str = "l
     >>> choose_pairs("1-0, 1-1", [0, 1, 0, 1])
     [(1, 0), (1, 3)]
     """
-    if by not in ("label", "index"):
-        raise ValueError(f"by must be 'label' or 'index', got {by!r}")
+    if by not in ("label", "typical", "index"):
+        raise ValueError(f"by must be 'label', 'typical' or 'index', got {by!r}")
+    if by == "typical":
+        if codes is None:
+            raise ValueError("choosing pairs by='typical' needs codes (one latent code per image)")
+        codes = np.asarray(codes, dtype=np.float64).reshape(len(codes), -1)
+        if labels is None or len(codes) != len(labels):
+            raise ValueError(f"by='typical' needs one code per label: {len(codes)} codes, "
+                             f"{'no' if labels is None else len(labels)} labels")
+        purity = _neighbourhood_purity(codes, np.asarray(labels), neighbours)
     items = [s.strip() for s in str(spec).split(",") if s.strip()]
     if not items:
         raise ValueError("no pairs given; write them as 'a-b, c-d'")
@@ -246,9 +265,21 @@ def choose_pairs(spec: str, labels: Sequence[int] | None = None, *, by: str = "l
             if len(where) == 0:
                 raise ValueError(f"no image has label {lab} (labels present: {sorted(set(labels.tolist()))})")
             rank = 1 if (k == 1 and a == b and len(where) > 1) else 0
+            if by == "typical":
+                centre = np.median(codes[where], axis=0)
+                where = where[np.lexsort((((codes[where] - centre) ** 2).sum(axis=1), -purity[where]))]
             found.append(int(where[rank]))
         pairs.append((found[0], found[1]))
     return pairs
+
+
+def _neighbourhood_purity(codes: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Per code, the share of its ``k`` nearest other codes (Euclidean) that carry its label."""
+    from sklearn.neighbors import NearestNeighbors
+
+    k = max(1, min(int(k), len(codes) - 1))
+    _, nearest = NearestNeighbors(n_neighbors=k + 1).fit(codes).kneighbors(codes)
+    return (labels[nearest[:, 1:]] == labels[:, None]).mean(axis=1)
 
 
 def interpolation_strips(

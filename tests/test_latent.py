@@ -114,6 +114,21 @@ def test_choose_pairs():
         latent.choose_pairs("3-8", labels, by="name")
 
 
+def test_choose_pairs_typical_picks_an_end_inside_its_labels_region():
+    # Label 0 sits around x = 0 and label 1 around x = 10; the first 0 (index 0) lies among the 1s.
+    codes = np.array([[10.2, 0.0], [0.0, 0.0], [0.3, 0.1], [-0.2, 0.2], [10.0, 0.0], [10.1, 0.1], [9.9, -0.1]])
+    labels = [0, 0, 0, 0, 1, 1, 1]
+    assert latent.choose_pairs("0-1", labels) == [(0, 4)]  # by label: the first image of each
+    (a, b), = latent.choose_pairs("0-1", labels, by="typical", codes=codes, neighbours=2)
+    assert a in (1, 2, 3) and labels[b] == 1
+    (a, a2), = latent.choose_pairs("0-0", labels, by="typical", codes=codes, neighbours=2)
+    assert a != a2 and {a, a2} <= {1, 2, 3}
+    with pytest.raises(ValueError, match="needs codes"):
+        latent.choose_pairs("0-1", labels, by="typical")
+    with pytest.raises(ValueError, match="one code per label"):
+        latent.choose_pairs("0-1", labels, by="typical", codes=codes[:3])
+
+
 # ---------------------------------------------------------------------------
 # Grids
 # ---------------------------------------------------------------------------

@@ -55,7 +55,7 @@ REFERENCES: dict[str, Reference] = {
 }
 
 #: How the notebook picks digit pairs for the strips.
-PAIRS_BY = ("label", "index")
+PAIRS_BY = ("label", "typical", "index")
 
 #: The notebook's parameters (its ``parameters`` cell without ``metrics_path``), as recorded in its metrics.
 PARAMETERS = (
