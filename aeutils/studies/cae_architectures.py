@@ -150,10 +150,11 @@ def run_architecture(
     spec = CAE_ARCHITECTURES[name]
     model = build_cae(name, input_shape=data.train.shape[1:])
     if spec.kind == "pca_residual":
-        init_from_pca(model, data.train, seed=seed)
+        init_from_pca(model, data.train, seed=seed, freeze=spec.freeze_code)
+    x_train = np.concatenate([data.train, data.train[:, :, ::-1]]) if spec.flips else data.train
     result = fit(
         model,
-        data.train,
+        x_train,
         validation_data=data.val,
         epochs=epochs,
         batch_size=batch_size,

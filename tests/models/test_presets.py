@@ -52,6 +52,25 @@ def test_pca_residual_model_starts_as_pca():
         Mo.init_from_pca(Mo.build_cae("classic"), x)
 
 
+def test_frozen_pca_code_stays_pca_while_the_branches_train():
+    from aeutils.train import fit
+
+    rng = np.random.default_rng(1)
+    x = rng.random((40, 8, 8, 3)).astype(np.float32)
+    model = Mo.build_pca_residual_ae(input_shape=(8, 8, 3), latent_dim=6, filters=4)
+    Mo.init_from_pca(model, x, freeze=True)
+    code = model.get_layer("encoder").get_layer("encoder_code")
+    before = [w.copy() for w in code.get_weights()]
+    branch = [w.copy() for w in model.get_layer("decoder").get_layer("decoder_refine_out").get_weights()]
+    fit(model, x, epochs=2, batch_size=8, seed=0, verbose=0)
+    for w0, w1 in zip(before, code.get_weights()):
+        np.testing.assert_array_equal(w0, w1)
+    assert any(not np.array_equal(w0, w1) for w0, w1 in
+               zip(branch, model.get_layer("decoder").get_layer("decoder_refine_out").get_weights()))
+    spec = Mo.CAE_ARCHITECTURES["ours-256"]
+    assert spec.freeze_code and spec.flips
+
+
 def test_saved_model_round_trip(tmp_path):
     model = Mo.build_cae("4-6-8", input_shape=(16, 16, 3))
     path = tmp_path / "m.keras"
