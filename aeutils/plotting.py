@@ -1,4 +1,10 @@
-"""Figures and tables for the notebooks: reconstruction grids, loss curves, metric tables."""
+"""Figures and tables for the notebooks: reconstruction grids, loss curves, metric tables.
+
+Every helper that draws returns its figure already closed (:func:`closed`): a notebook cell that
+ends with the call shows the figure once (IPython displays the returned figure; the inline
+backend draws no second copy), and a cell drawing several wraps all but the last in ``display()``.
+A trailing ``;`` would hide a closed figure.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,22 @@ from matplotlib.colors import LogNorm
 from matplotlib.ticker import FuncFormatter
 
 from aeutils.data import subsample
+
+
+def closed(fig):
+    """Close ``fig`` in pyplot (it stays drawable) and return it, so a notebook shows it only once.
+
+    pyplot keeps every open figure and the inline backend draws them all at the end of a cell, on
+    top of the cell's displayed value; a closed figure is drawn only where it is displayed.
+
+    Example:
+        >>> import matplotlib.pyplot as plt
+        >>> fig = closed(plt.figure())
+        >>> fig.number in plt.get_fignums()
+        False
+    """
+    plt.close(fig)
+    return fig
 
 
 def _show(ax, img, value_range=(0.0, 1.0)):
@@ -67,7 +89,7 @@ def image_rows(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 def reconstruction_grid(originals, *reconstructions, titles=None, n: int = 8, value_range=(0, 1)):
@@ -124,7 +146,7 @@ def loss_curves(
         ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 def _log_minor_label(value: float, _pos=None) -> str:
@@ -160,7 +182,7 @@ def histograms(values: Mapping[str, Sequence[float]], *, bins: int = 40, xlabel:
         ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 # ---------------------------------------------------------------------------
@@ -222,7 +244,7 @@ def latent_scatter(
     ax.set_title(title or f"latent means of {len(keep)} images")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 def tile_grid(images) -> np.ndarray:
@@ -275,7 +297,7 @@ def manifold_grid(
         ax.set_ylabel("z[1]")
     ax.set_title(title or f"decoded {n_rows}x{n_cols} grid over the latent plane")
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 def interpolation_strips(
@@ -364,7 +386,7 @@ def heatmap(
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 # ---------------------------------------------------------------------------
@@ -419,7 +441,7 @@ def chroma_histograms(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 # ---------------------------------------------------------------------------
@@ -457,7 +479,7 @@ def roc_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *,
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 def xy_curves(
@@ -503,4 +525,4 @@ def xy_curves(
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return closed(fig)
