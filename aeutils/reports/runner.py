@@ -80,21 +80,24 @@ def slug(value) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(value)).strip("_") or "empty"
 
 
+#: The kernel draws with the inline backend whatever the caller's ``MPLBACKEND`` says (a headless
+#: shell's ``Agg`` would leave every page without its figures).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
 @contextlib.contextmanager
-def environment(name: str, value: str | None):
-    """Set (or, for ``None``, leave alone) one environment variable for the duration; the kernel inherits it."""
-    if value is None:
-        yield
-        return
-    previous = os.environ.get(name)
-    os.environ[name] = value
+def environment(**values: str | None):
+    """Set environment variables for the duration (``None``: left alone); the notebook's kernel inherits them."""
+    previous = {k: os.environ.get(k) for k, v in values.items() if v is not None}
+    os.environ.update({k: v for k, v in values.items() if v is not None})
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _replace_dir(new: Path, final: Path) -> None:
@@ -173,7 +176,8 @@ def run_notebook(
     started = now()
     start = time.perf_counter()
     try:
-        with deadline(timeout), environment(SAVE_MODELS_ENV, str(models_tmp) if save_models else None):
+        kernel_env = {SAVE_MODELS_ENV: str(models_tmp) if save_models else None, "MPLBACKEND": INLINE_BACKEND}
+        with deadline(timeout), environment(**kernel_env):
             pm.execute_notebook(
                 str(notebook_path(name, notebook_dir)),
                 str(tmp[".ipynb"]),
