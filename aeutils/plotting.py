@@ -36,7 +36,8 @@ def closed(fig):
     return fig
 
 
-def _show(ax, img, value_range=(0.0, 1.0)):
+def draw_image(ax, img, value_range=(0.0, 1.0)):
+    """Draw one ``(H, W, C)`` image on ``ax`` (gray for one channel), scaled from ``value_range``, without ticks."""
     lo, hi = value_range
     img = np.clip((np.asarray(img, dtype=np.float32) - lo) / (hi - lo), 0, 1)
     if img.shape[-1] == 1:
@@ -80,7 +81,7 @@ def image_rows(
     fig, axes = plt.subplots(len(rows), n, figsize=(size * n, size * len(rows)), squeeze=False)
     for i, row in enumerate(rows):
         for j in range(n):
-            _show(axes[i, j], row[j], value_range)
+            draw_image(axes[i, j], row[j], value_range)
         if row_titles:
             axes[i, 0].set_ylabel(row_titles[i], rotation=0, ha="right", va="center")
     if col_titles:
@@ -285,7 +286,7 @@ def manifold_grid(
     big = tile_grid(images)
     n_rows, n_cols, h, w = images.shape[:4]
     fig, ax = plt.subplots(figsize=(size, size * n_rows * h / (n_cols * w)))
-    _show(ax, big, value_range)
+    draw_image(ax, big, value_range)
     if coords is not None:
         coords = np.asarray(coords)
         step = max(1, n_cols // 5)
