@@ -20,7 +20,8 @@ def test_wheel_holds_the_template_and_the_command(tmp_path):
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "aeutils", src / "aeutils", ignore=shutil.ignore_patterns("__pycache__"))
     build = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(src), "-w", str(tmp_path)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", str(src), "-w",
+         str(tmp_path)],
         capture_output=True, text=True, timeout=300,
     )
     if build.returncode and "No module named" in build.stderr:
@@ -49,3 +50,13 @@ def test_every_pinned_requirement_is_a_declared_dependency():
     names = {"tensorflow-cpu" if n == "tensorflow" else n for n in names}  # the lock pins the CPU build
     assert set(pins) <= names | {"tensorflow-cpu"}, set(pins) - names
     assert pins["ipywidgets"] == "8.1.9"
+
+
+def test_version_command():
+    """What the console command `aeutils --version` runs (``aeutils = aeutils.cli:main``)."""
+    import aeutils
+
+    code = "import sys; from aeutils.cli import main; sys.exit(main())"
+    run = subprocess.run([sys.executable, "-c", code, "--version"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0 and run.stdout.strip() == f"aeutils {aeutils.__version__}", run.stderr[-500:]
+    assert "I0000" not in run.stderr and "absl" not in run.stderr  # no TensorFlow start-up lines either
