@@ -7,7 +7,8 @@ fit helper), ``metrics`` (per-image MSE/PSNR/SSIM, summaries), ``baselines``
 (the one PCA, the mean image, classical fills and filters), ``stats``
 (two-sample tests, Holm, MMD, power), ``claims`` (what a run claims, and
 whether it holds), ``color`` (YUV, luminance, CIEDE2000, colourfulness),
-``latent`` (codes, interpolation, grids, ELBO), ``compare`` (two image sets
+``latent`` (codes, interpolation, grids, ELBO; ``latent.explorer``, an ipywidgets explorer of the
+latent plane, lives in ``latent_explorer``), ``compare`` (two image sets
 compared by cross-reconstruction), ``applications`` (anomaly detection,
 inpainting, super-resolution inputs, probes), ``params`` (list parameters),
 ``plotting``, ``reports`` (papermill runner, pages, index) and ``saving``
