@@ -82,3 +82,7 @@ def _import_tensorflow_quietly() -> None:
 
 if "tensorflow" not in sys.modules:
     _import_tensorflow_quietly()
+
+from aeutils.saving import load_model, save_model  # noqa: E402  (after the environment above)
+
+__all__ = ["__version__", "load_model", "save_model"]
