@@ -35,6 +35,7 @@ def _report(args) -> int:
             timeout=args.timeout,
             log_output=args.log_output,
             progress=args.progress,
+            save_models=args.save_models,
         )
     except (reports.ParameterError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -80,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--log-output", action="store_true", help="stream each notebook's output as it runs")
     rep.add_argument("--progress", action="store_true", help="a progress bar over each notebook's cells")
+    rep.add_argument(
+        "--save-models", action="store_true",
+        help="keep each run's trained models as reports/<name>.models/*.keras (load with aeutils.load_model)",
+    )
     rep.add_argument("--out", default=str(reports.REPORT_DIR), help="output folder (default: reports/)")
     rep.add_argument(
         "--notebooks", default=str(reports.NOTEBOOK_DIR), help="the notebooks' folder (default: notebooks/)"

@@ -615,3 +615,15 @@ def chance_accuracy(labels_reference, labels_query) -> float:
     p_ref = np.array([(ref == k).mean() for k in labels])
     p_qry = np.array([(qry == k).mean() for k in labels])
     return float((p_ref * p_qry).sum())
+
+
+
+def explorer(vae, images, labels=None, **options):
+    """An ipywidgets widget for JupyterLab: sliders move a point over the latent plane (two chosen
+    coordinates for larger codes), showing the decoded image beside the nearest encoded images.
+
+    Options and details: :func:`aeutils.latent_explorer.explorer`.
+    """
+    from aeutils.latent_explorer import explorer as build  # ipywidgets: only for the explorer
+
+    return build(vae, images, labels, **options)

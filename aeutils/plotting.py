@@ -1,4 +1,10 @@
-"""Figures and tables for the notebooks: reconstruction grids, loss curves, metric tables."""
+"""Figures and tables for the notebooks: reconstruction grids, loss curves, metric tables.
+
+Every helper that draws returns its figure already closed (:func:`closed`): a notebook cell that
+ends with the call shows the figure once (IPython displays the returned figure; the inline
+backend draws no second copy), and a cell drawing several wraps all but the last in ``display()``.
+A trailing ``;`` would hide a closed figure.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,24 @@ from matplotlib.ticker import FuncFormatter
 from aeutils.data import subsample
 
 
-def _show(ax, img, value_range=(0.0, 1.0)):
+def closed(fig):
+    """Close ``fig`` in pyplot (it stays drawable) and return it, so a notebook shows it only once.
+
+    pyplot keeps every open figure and the inline backend draws them all at the end of a cell, on
+    top of the cell's displayed value; a closed figure is drawn only where it is displayed.
+
+    Example:
+        >>> import matplotlib.pyplot as plt
+        >>> fig = closed(plt.figure())
+        >>> fig.number in plt.get_fignums()
+        False
+    """
+    plt.close(fig)
+    return fig
+
+
+def draw_image(ax, img, value_range=(0.0, 1.0)):
+    """Draw one ``(H, W, C)`` image on ``ax`` (gray for one channel), scaled from ``value_range``, without ticks."""
     lo, hi = value_range
     img = np.clip((np.asarray(img, dtype=np.float32) - lo) / (hi - lo), 0, 1)
     if img.shape[-1] == 1:
@@ -58,7 +81,7 @@ def image_rows(
     fig, axes = plt.subplots(len(rows), n, figsize=(size * n, size * len(rows)), squeeze=False)
     for i, row in enumerate(rows):
         for j in range(n):
-            _show(axes[i, j], row[j], value_range)
+            draw_image(axes[i, j], row[j], value_range)
         if row_titles:
             axes[i, 0].set_ylabel(row_titles[i], rotation=0, ha="right", va="center")
     if col_titles:
@@ -67,7 +90,7 @@ def image_rows(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 def reconstruction_grid(originals, *reconstructions, titles=None, n: int = 8, value_range=(0, 1)):
@@ -124,7 +147,7 @@ def loss_curves(
         ax.legend(fontsize=8, loc="best")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 def _log_minor_label(value: float, _pos=None) -> str:
@@ -160,7 +183,7 @@ def histograms(values: Mapping[str, Sequence[float]], *, bins: int = 40, xlabel:
         ax.set_title(title)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 # ---------------------------------------------------------------------------
@@ -222,7 +245,7 @@ def latent_scatter(
     ax.set_title(title or f"latent means of {len(keep)} images")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 def tile_grid(images) -> np.ndarray:
@@ -263,7 +286,7 @@ def manifold_grid(
     big = tile_grid(images)
     n_rows, n_cols, h, w = images.shape[:4]
     fig, ax = plt.subplots(figsize=(size, size * n_rows * h / (n_cols * w)))
-    _show(ax, big, value_range)
+    draw_image(ax, big, value_range)
     if coords is not None:
         coords = np.asarray(coords)
         step = max(1, n_cols // 5)
@@ -275,7 +298,7 @@ def manifold_grid(
         ax.set_ylabel("z[1]")
     ax.set_title(title or f"decoded {n_rows}x{n_cols} grid over the latent plane")
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 def interpolation_strips(
@@ -364,7 +387,7 @@ def heatmap(
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 # ---------------------------------------------------------------------------
@@ -419,7 +442,7 @@ def chroma_histograms(
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 # ---------------------------------------------------------------------------
@@ -457,7 +480,7 @@ def roc_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *,
     ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 def xy_curves(
@@ -503,4 +526,4 @@ def xy_curves(
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    return fig
+    return closed(fig)

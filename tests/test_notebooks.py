@@ -11,7 +11,7 @@ from aeutils import reports as R
 
 @pytest.mark.parametrize("name", R.list_notebooks())
 def test_notebook_smoke_run(name, tmp_path):
-    rec = R.run_notebook(name, smoke=True, out_dir=tmp_path)
+    rec = R.run_notebook(name, smoke=True, out_dir=tmp_path, save_models=True)
     assert rec["status"] in ("ok", "claims not met"), rec["error"]  # smoke sizes need not meet claims
     written = json.loads((tmp_path / f"{name}.metrics.json").read_text())
     assert written["experiment"] == name
@@ -27,6 +27,8 @@ def test_notebook_smoke_run(name, tmp_path):
     # warning in the family notebook; the default pages are free of it.)
     noise = re.findall(r"ms/step|\bI0000\b|\bE0000\b|All log messages before absl", page)
     assert not noise, f"log noise on the page: {sorted(set(noise))}"
+    _figures_shown_once(name, tmp_path / f"{name}.ipynb")
+    _saved_models_load(name, tmp_path / f"{name}.models")
 
 
 def test_every_notebook_is_thin_and_parameterised():
@@ -42,3 +44,40 @@ def test_every_notebook_is_thin_and_parameterised():
         meta = nb.metadata["aeutils"]
         assert meta["title"] and meta["smoke"], name
         R.validate_parameters(name, meta["smoke"])
+
+
+def _figures_shown_once(name, executed):
+    """Each figure once: no cell shows more images than it draws figures, and a cell ending with one shows it."""
+    import ast
+
+    import nbformat
+    from test_hygiene import PENDING_FIGURE_FIX, figure_call
+
+    nb = nbformat.read(str(executed), as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # papermill's injected cell is plain Python too; anything else is not ours
+            continue
+        drawn = sum(figure_call(n) or (isinstance(n, ast.Attribute) and n.attr in ("subplots", "figure"))
+                    for n in ast.walk(tree))
+        images = sum("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
+        assert images <= drawn, f"{name}, cell {i}: {images} images for {drawn} figures (drawn twice?)"
+        last = tree.body[-1] if tree.body else None
+        if name not in PENDING_FIGURE_FIX and isinstance(last, ast.Expr) and figure_call(last.value):
+            assert images >= 1, f"{name}, cell {i}: its figure is not shown"
+
+
+def _saved_models_load(name, folder):
+    """With save_models, the notebooks that call aeutils.reports.save_models leave .keras files that load."""
+    import aeutils
+
+    source = (R.NOTEBOOK_DIR / f"{name}.ipynb").read_text()
+    if "save_models(" not in source:
+        return
+    files = sorted(folder.glob("*.keras"))
+    assert files, f"{name} saved no models"
+    for f in files:
+        assert aeutils.load_model(f).count_params() > 0, f

@@ -32,3 +32,28 @@ def test_metric_table_and_histograms():
     assert df.loc["x", "v"] == 1.23
     fig = P.histograms({"a": [1, 2, 3], "b": [2, 3]})
     assert fig.axes[0].get_legend() is not None
+
+
+def test_every_helper_returns_a_closed_figure():
+    """Closed, so a notebook cell ending with the call shows the figure once (not again from pyplot)."""
+    import matplotlib.pyplot as plt
+
+    x = np.random.default_rng(0).random((4, 8, 8, 1))
+    strip = {"latent": x[:3], "pixel": x[:3], "title": "a→b"}
+    figures = [
+        P.image_rows([x]), P.reconstruction_grid(x, x), P.loss_curves({"loss": [1.0, 0.5]}),
+        P.histograms({"a": [1, 2]}), P.latent_scatter(np.zeros((5, 2)), np.arange(5)),
+        P.manifold_grid(x[:4].reshape(2, 2, 8, 8, 1)), P.interpolation_strips([strip]),
+        P.heatmap(np.ones((2, 2)), row_labels=["a", "b"], col_labels=["c", "d"]),
+        P.chroma_histograms(np.zeros((4, 2)), {"m": np.zeros((4, 2))}),
+        P.roc_curves({"s": ([0, 1], [0, 1])}), P.xy_curves({"s": ([1, 2], [3, 4])}),
+    ]
+    for fig in figures:
+        assert fig.number not in plt.get_fignums()
+        assert fig.axes  # still drawable
+    assert plt.get_fignums() == []
+    import io
+
+    buf = io.BytesIO()
+    figures[0].savefig(buf, format="png")  # a closed figure still renders (what IPython's display does)
+    assert buf.getvalue()[:4] == b"\x89PNG"

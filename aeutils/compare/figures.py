@@ -1,4 +1,6 @@
 """The comparison's figures: error matrix, error distributions, reconstructions, outliers, groups.
+
+Each returns its figure closed, like :mod:`aeutils.plotting` (shown once where displayed).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import numpy as np
 
 from aeutils.compare.model import reconstruct
 from aeutils.compare.result import Comparison
-from aeutils.plotting import heatmap, image_rows
+from aeutils.plotting import closed, heatmap, image_rows
 from aeutils.stats import EPS
 
 
@@ -71,7 +73,7 @@ def plot_error_histograms(result: Comparison, *, bins: int = 25):
     for ax in axes:
         ax.set_ylabel("held-out images")
     fig.tight_layout()
-    return fig
+    return closed(fig)
 
 
 def plot_reconstructions(result: Comparison, which: str = "A", *, n: int = 8):
@@ -124,7 +126,7 @@ def plot_outliers(result: Comparison, *, n: int = 4):
     for r, labels in enumerate(cols):
         for j, lab in enumerate(labels):
             axes[2 * r * n + j].set_title(lab, fontsize=7)
-    return fig
+    return closed(fig)
 
 
 def plot_groups(result: Comparison):
@@ -135,7 +137,7 @@ def plot_groups(result: Comparison):
     if not rows:
         ax.text(0.5, 0.5, "no groups", ha="center", va="center")
         ax.set_axis_off()
-        return fig
+        return closed(fig)
     keys = [
         ("A_by_A", "A's images, model A"),
         ("A_by_B", "A's images, model B"),
@@ -155,4 +157,4 @@ def plot_groups(result: Comparison):
     ax.set_title("per group (Holm-adjusted across groups)")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
-    return fig
+    return closed(fig)

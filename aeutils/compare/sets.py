@@ -165,7 +165,7 @@ def check_source(source: str) -> str:
     existing ``.npz`` file or folder (a bare unknown word would otherwise be
     tried as a TensorFlow Datasets name). Relative paths are resolved with
     :func:`aeutils.data.resolve_path` (the working directory, then the
-    directory the command was started from).
+    directory the command was started from, then ``$AEUTILS_DATA_DIR``).
 
     Returns:
         ``"npz:PATH"`` or ``"folder:PATH"`` with the resolved path, or the
@@ -181,7 +181,7 @@ def check_source(source: str) -> str:
     raw = source[4:] if source.startswith("npz:") else source.removeprefix("folder:")
     path = D.resolve_path(raw)
     if not path.exists():
-        raise D.DataError(f"no such folder or .npz file: {raw}")
+        raise D.DataError(f"no such folder or .npz file: {raw}{D.looked_in(raw)}")
     if path.is_dir():
         if not any(p.is_file() for p in path.rglob("*")):
             raise D.DataError(f"folder {raw} is empty")

@@ -49,6 +49,7 @@ from aeutils.data.patches import check_crop_input, extract_patches, random_crops
 from aeutils.data.pipelines import folder_dataset, make_dataset, random_crop_dataset
 from aeutils.data.sources import (
     BASE_DIR_ENV,
+    DATA_DIR_ENV,
     IMAGE_SUFFIXES,
     TFDS_OFFLINE_HINT,
     load,
@@ -56,9 +57,12 @@ from aeutils.data.sources import (
     load_npz,
     load_square_images,
     load_tfds,
+    looked_in,
+    offline_npz_hint,
     read_image,
     read_image_files,
     resolve_path,
+    search_dirs,
 )
 from aeutils.data.splits import (
     OVERLAPPING_GROUPS,
@@ -90,6 +94,7 @@ from aeutils.data.transforms import (
 
 __all__ = [
     "BASE_DIR_ENV",
+    "DATA_DIR_ENV",
     "EMBEDDED",
     "IMAGE_SUFFIXES",
     "LOW_LIGHT_DEFAULTS",
@@ -124,7 +129,10 @@ __all__ = [
     "read_image_files",
     "register_embedded",
     "resize",
+    "looked_in",
+    "offline_npz_hint",
     "resolve_path",
+    "search_dirs",
     "scale",
     "simulate_low_light",
     "split",

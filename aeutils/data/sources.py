@@ -12,8 +12,9 @@
   :data:`aeutils.data.embedded.EMBEDDED`.
 
 Also :func:`load_square_images` (photos of any size, centre-cropped square),
-:func:`read_image_files` and :func:`resolve_path` (relative paths against
-``$AEUTILS_BASE_DIR``).
+:func:`read_image_files` and :func:`resolve_path` (one rule for relative paths: the working
+directory, then ``$AEUTILS_BASE_DIR`` or the project folder, then ``$AEUTILS_DATA_DIR``;
+:func:`search_dirs`).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def load(
         out = load_embedded(rest)
     elif kind == "npz" or source.endswith(".npz"):
         out = load_npz(resolve_path(rest if kind == "npz" else source), value_range=value_range)
-    elif kind == "folder" or os.path.sep in source or Path(source).exists():
+    elif kind == "folder" or os.path.sep in source or resolve_path(source).exists():
         out = load_folder(
             resolve_path(rest if kind == "folder" else source), size=size, grayscale=grayscale, value_range=value_range
         )
@@ -96,25 +97,70 @@ def load(
     return out
 
 
-#: Environment variable naming the directory a command was started from; the
-#: report runner sets it so that relative paths given on its command line
-#: still work inside notebooks, which run from ``notebooks/``.
+#: Environment variable naming the directory a command was started from; ``aeutils report`` sets it
+#: so that relative paths given on its command line still work inside notebooks, which run from
+#: ``notebooks/``. Unset (JupyterLab, Python), the project folder stands in for it.
 BASE_DIR_ENV = "AEUTILS_BASE_DIR"
+
+#: Environment variable naming your data folder: named files such as ``npz:cifar10.npz`` are looked
+#: up there last.
+DATA_DIR_ENV = "AEUTILS_DATA_DIR"
+
+
+def _project_dir() -> Path | None:
+    """The checkout this package sits in (it holds ``notebooks/``), or ``None`` for an installed package."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "notebooks").is_dir() and (root / "aeutils").is_dir() else None
+
+
+def search_dirs() -> list[Path]:
+    """The folders a relative path is looked up in, in order (duplicates dropped).
+
+    The working directory; then ``$AEUTILS_BASE_DIR`` (the directory ``aeutils report`` was
+    started from), or, when it is unset, the project folder (the one holding ``notebooks/``), so a
+    path means the same file on the command line, in JupyterLab (which runs notebooks from
+    ``notebooks/``) and in Python; then ``$AEUTILS_DATA_DIR`` if set.
+    """
+    base = os.environ.get(BASE_DIR_ENV)
+    data = os.environ.get(DATA_DIR_ENV)
+    dirs = [Path.cwd(), Path(base).expanduser() if base else _project_dir(),
+            Path(data).expanduser() if data else None]
+    out: list[Path] = []
+    for d in dirs:
+        if d is not None and d.resolve() not in [o.resolve() for o in out]:
+            out.append(d)
+    return out
 
 
 def resolve_path(path: str | os.PathLike) -> Path:
-    """Resolve a relative path against the working directory, else against ``$AEUTILS_BASE_DIR``.
+    """Resolve a relative path against each of :func:`search_dirs` in turn; the first that exists wins.
 
-    Returns the first candidate that exists (or the path unchanged, so the
-    caller's "no such file" error names what the user typed).
+    Returns the path unchanged when none exists, so the caller's "no such file" error names what
+    the user typed (and, with :func:`looked_in`, where it was looked for).
+
+    Example:
+    >>> resolve_path("/no/such/file.npz")
+    PosixPath('/no/such/file.npz')
     """
     path = Path(os.path.expanduser(str(path)))
-    if path.is_absolute() or path.exists():
+    if path.is_absolute():
         return path
-    base = os.environ.get(BASE_DIR_ENV)
-    if base and (Path(base) / path).exists():
-        return Path(base) / path
+    for d in search_dirs():
+        if (d / path).exists():
+            return path if d == Path.cwd() else d / path
     return path
+
+
+def looked_in(path: str | os.PathLike) -> str:
+    """The tail of an error message for a missing ``path``: the folders a relative path was looked up in.
+
+    Example:
+    >>> looked_in("/abs/missing.npz")
+    ''
+    """
+    if Path(os.path.expanduser(str(path))).is_absolute():
+        return ""
+    return " (a relative path, looked up in " + ", then ".join(str(d) for d in search_dirs()) + ")"
 
 
 _SOURCE_HELP = (
@@ -138,7 +184,7 @@ def load_npz(path: str | os.PathLike, *, value_range: tuple[float, float] | None
     """
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"no such .npz file: {path}")
+        raise DataError(f"no such .npz file: {path}{looked_in(path)}")
     try:
         z = dict(np.load(path, allow_pickle=False))
     except ValueError as err:
@@ -306,7 +352,7 @@ def read_image_files(
     """
     root = Path(root)
     if not root.is_dir():
-        raise DataError(f"no such folder: {root}")
+        raise DataError(f"no such folder: {root}{looked_in(root)}")
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise DataError(f"folder {root} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
@@ -350,10 +396,23 @@ def _pil_array(im) -> np.ndarray:
 
 TFDS_OFFLINE_HINT = (
     "tensorflow-datasets could not get {name!r}: this machine has no network and no prepared "
-    "copy in {data_dir}. Offline sources: 'npz:../shared/data/{name}.npz' if you have the file, "
-    "a folder of images, or 'embedded:mnist5000', 'embedded:photo_patches', "
-    "'embedded:digits8x8', 'embedded:faces', 'embedded:photos'."
+    "copy in {data_dir}. Offline sources: {npz}, a folder of images, or 'embedded:mnist5000', "
+    "'embedded:photo_patches', 'embedded:digits8x8', 'embedded:faces', 'embedded:photos'."
 )
+
+
+def offline_npz_hint(name: str) -> str:
+    """How to name ``NAME.npz`` as a source from here: a path that resolves, or where to put the file.
+
+    Tries ``NAME.npz`` (in ``$AEUTILS_DATA_DIR``) and ``../shared/data/NAME.npz`` (this project's
+    data folder) with :func:`resolve_path`, so the hint is right in JupyterLab and on the command line.
+    """
+    for candidate in (f"{name}.npz", f"../shared/data/{name}.npz"):
+        found = resolve_path(candidate)
+        if found.is_file():
+            return f"'npz:{candidate}' (found: {found.resolve()})"
+    return (f"'npz:PATH/{name}.npz' if you have the file (or 'npz:{name}.npz' with ${DATA_DIR_ENV} set to its "
+            f"folder){looked_in(name + '.npz')}")
 
 
 def load_tfds(name: str, *, data_dir: str | None = None, timeout: float = 3.0) -> ImageSet:
@@ -373,7 +432,7 @@ def load_tfds(name: str, *, data_dir: str | None = None, timeout: float = 3.0) -
             socket.create_connection(("storage.googleapis.com", 443), timeout=timeout).close()
         except OSError as err:
             raise DataError(
-                TFDS_OFFLINE_HINT.format(name=name, data_dir=builder.data_dir)
+                TFDS_OFFLINE_HINT.format(name=name, data_dir=builder.data_dir, npz=offline_npz_hint(name))
             ) from err
         builder.download_and_prepare()
     splits = list(builder.info.splits.keys())
@@ -417,8 +476,7 @@ def load_square_images(
     Args:
         source: a folder of image files (any sizes; sub-folders give labels),
             ``"folder:PATH"``, ``"embedded:photos"``, or any :func:`load` source.
-            Relative paths are tried against the working directory, then
-            ``$AEUTILS_BASE_DIR`` (:func:`resolve_path`).
+            Relative paths are looked up as :func:`resolve_path` says.
         size: side of the square output.
         limit: keep at most this many images (random, seeded, order kept).
         seed: seed for ``limit``.

@@ -1,7 +1,8 @@
 """Reports: run the notebooks with papermill, render their pages with nbconvert, build ``reports/index.html``.
 
 Modules: ``notebooks`` (finding notebooks, their metadata, parameters, profiles and parameter files),
-``record`` (the metrics JSON a notebook writes, with its claims and provenance), ``render`` (a page
+``record`` (the metrics JSON a notebook writes, with its claims and provenance; the run's models,
+:func:`save_models`), ``render`` (a page
 with its claims summary, without log noise), ``index`` (the index page, from a jinja2 template) and
 ``runner`` (atomic runs, time limits, interrupts and sweeps).
 """
@@ -22,7 +23,15 @@ from aeutils.reports.notebooks import (
     read_parameter_file,
     validate_parameters,
 )
-from aeutils.reports.record import jsonable, provenance, read_record, write_json, write_metrics
+from aeutils.reports.record import (
+    SAVE_MODELS_ENV,
+    jsonable,
+    provenance,
+    read_record,
+    save_models,
+    write_json,
+    write_metrics,
+)
 from aeutils.reports.render import render_html, strip_tf_logs
 from aeutils.reports.runner import NotebookTimeout, exit_code, run, run_notebook
 
@@ -31,6 +40,7 @@ __all__ = [
     "PROFILES",
     "REPORT_DIR",
     "ROOT",
+    "SAVE_MODELS_ENV",
     "NotebookTimeout",
     "ParameterError",
     "build_index",
@@ -48,6 +58,7 @@ __all__ = [
     "render_html",
     "run",
     "run_notebook",
+    "save_models",
     "strip_tf_logs",
     "thumbnail",
     "validate_parameters",

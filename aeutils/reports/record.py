@@ -200,3 +200,48 @@ def read_record(path: str | Path) -> dict | None:
     except (OSError, ValueError) as err:
         return {"status": "unreadable", "error": f"{path.name}: {err}"}
     return rec
+
+
+#: Environment variable naming the folder a run's models go to; ``aeutils report --save-models``
+#: sets it for each notebook (a scratch folder, renamed to ``reports/NAME.models/`` when the run
+#: ends well). Unset: :func:`save_models` saves nothing.
+SAVE_MODELS_ENV = "AEUTILS_SAVE_MODELS"
+
+
+def save_models(models: Mapping, directory: str | os.PathLike | None = None) -> list[Path]:
+    """Keep a run's trained models as ``NAME.keras`` files, when the run was asked to.
+
+    A notebook calls it once, at the end: ``save_models({"vae": vae, ...})``. It writes only
+    when ``directory`` is given or ``$AEUTILS_SAVE_MODELS`` is set (``aeutils report --save-models``
+    sets it), so a plain run costs nothing. Each file is written under a temporary name and renamed
+    into place; load one with :func:`aeutils.load_model`.
+
+    Args:
+        models: name → Keras model (``None`` values are skipped, e.g. a section that did not run).
+        directory: where to write (default ``$AEUTILS_SAVE_MODELS``).
+
+    Returns:
+        The files written (``[]`` when not asked to save).
+
+    Example:
+    >>> save_models({"ae": None})  # not asked (no directory, $AEUTILS_SAVE_MODELS unset)
+    []
+    """
+    directory = directory or os.environ.get(SAVE_MODELS_ENV)
+    if not directory:
+        return []
+    from aeutils.saving import save_model  # Keras: imported only when saving
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, model in models.items():
+        if model is None:
+            continue
+        stem = "".join(c if c.isalnum() or c in "._-" else "_" for c in str(name)).strip("._") or "model"
+        final = directory / f"{stem}.keras"
+        tmp = directory / f".{stem}.partial.keras"
+        save_model(model, tmp)
+        os.replace(tmp, final)
+        written.append(final)
+    return written

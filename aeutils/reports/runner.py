@@ -25,7 +25,7 @@ from aeutils.reports.notebooks import (
     profile_parameters,
     validate_parameters,
 )
-from aeutils.reports.record import jsonable, now, provenance, read_record, write_json
+from aeutils.reports.record import SAVE_MODELS_ENV, jsonable, now, provenance, read_record, write_json
 from aeutils.reports.render import render_html
 
 
@@ -80,6 +80,36 @@ def slug(value) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(value)).strip("_") or "empty"
 
 
+#: The kernel draws with the inline backend whatever the caller's ``MPLBACKEND`` says (a headless
+#: shell's ``Agg`` would leave every page without its figures).
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+@contextlib.contextmanager
+def environment(**values: str | None):
+    """Set environment variables for the duration (``None``: left alone); the notebook's kernel inherits them."""
+    previous = {k: os.environ.get(k) for k, v in values.items() if v is not None}
+    os.environ.update({k: v for k, v in values.items() if v is not None})
+    try:
+        yield
+    finally:
+        for k, v in previous.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _replace_dir(new: Path, final: Path) -> None:
+    """Put folder ``new`` at ``final``, replacing an earlier one only once the new one is in place."""
+    old = final.with_name(f".{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(new, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def _finished_files(out_dir: Path, stem: str) -> dict[str, Path]:
     return {ext: out_dir / f"{stem}{ext}" for ext in (".ipynb", ".html", ".metrics.json")}
 
@@ -97,6 +127,7 @@ def run_notebook(
     timeout: float | None = None,
     log_output: bool = False,
     progress: bool = False,
+    save_models: bool = False,
 ) -> dict:
     """Execute one notebook with papermill, render it, and record the run without losing an earlier result.
 
@@ -115,6 +146,8 @@ def run_notebook(
         timeout: seconds before the notebook is stopped and marked failed.
         log_output: stream the notebook's output to the log as it runs.
         progress: show papermill's per-cell progress bar.
+        save_models: keep the models the notebook hands to :func:`aeutils.reports.save_models` as
+            ``<stem>.models/NAME.keras`` (replaced, like the other outputs, only by a run that ran through).
 
     Returns:
         The run record (also in ``<stem>.metrics.json`` when the notebook ran through):
@@ -138,11 +171,13 @@ def run_notebook(
     scratch.mkdir()
     tmp = {ext: scratch / f"{stem}{ext}" for ext in (".ipynb", ".html", ".metrics.json")}
     run_params = {**params, "metrics_path": str(tmp[".metrics.json"])}
+    models_tmp = scratch / f"{stem}.models"
     status, error, interrupted = None, None, None
     started = now()
     start = time.perf_counter()
     try:
-        with deadline(timeout):
+        kernel_env = {SAVE_MODELS_ENV: str(models_tmp) if save_models else None, "MPLBACKEND": INLINE_BACKEND}
+        with deadline(timeout), environment(**kernel_env):
             pm.execute_notebook(
                 str(notebook_path(name, notebook_dir)),
                 str(tmp[".ipynb"]),
@@ -195,6 +230,9 @@ def run_notebook(
     links = {"index": "index.html", "notebook": f"{stem}.ipynb" if ran_through else f"{stem}.partial.ipynb"}
     if ran_through:
         links["metrics JSON"] = f"{stem}.metrics.json"
+        if save_models and models_tmp.is_dir():
+            record["models"] = sorted(f"{stem}.models/{p.name}" for p in models_tmp.glob("*.keras"))
+            links["models"] = f"{stem}.models/"
     if tmp[".ipynb"].exists():
         try:
             render_html(tmp[".ipynb"], tmp[".html"], record=record, meta=meta, links=links)
@@ -206,6 +244,8 @@ def run_notebook(
         for ext in (".ipynb", ".html", ".metrics.json"):
             if tmp[ext].exists():
                 os.replace(tmp[ext], final[ext])
+        if save_models and models_tmp.is_dir():
+            _replace_dir(models_tmp, out_dir / f"{stem}.models")
         for leftover in (f"{stem}.last-run.json", f"{stem}.partial.ipynb", f"{stem}.partial.html"):
             (out_dir / leftover).unlink(missing_ok=True)
     else:
@@ -231,6 +271,7 @@ def run(
     timeout: float | None = None,
     log_output: bool = False,
     progress: bool = False,
+    save_models: bool = False,
     log=print,
 ) -> list[dict]:
     """Run several notebooks (default: all), then rewrite the index — also when interrupted.
@@ -246,6 +287,7 @@ def run(
         timeout: per-notebook limit in seconds.
         log_output: stream each notebook's output.
         progress: papermill's per-cell progress bar.
+        save_models: keep each run's trained models beside its report (``<stem>.models/*.keras``).
         log: where the one-line progress messages go.
 
     Returns:
@@ -286,6 +328,7 @@ def run(
                     timeout=timeout,
                     log_output=log_output,
                     progress=progress,
+                    save_models=save_models,
                 )
                 log(
                     f"[aeutils] {stem}: {rec['status']} in {rec['seconds']:.0f} s"

@@ -27,6 +27,7 @@ from aeutils import baselines as B
 from aeutils import claims as C
 from aeutils import data as D
 from aeutils import metrics as M
+from aeutils import plotting
 from aeutils.models import CAE_ARCHITECTURES, build_cae, check_latent_size, init_from_pca
 from aeutils.params import parse_list
 from aeutils.train import fit, predict
@@ -393,4 +394,4 @@ def psnr_against_pca_figure(rows: list[dict]):
     ax.set_title("autoencoder vs PCA at the same latent size (latent values in brackets)", fontsize=10)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, fontsize=8, frameon=False)
     fig.tight_layout()
-    return fig
+    return plotting.closed(fig)

@@ -310,6 +310,7 @@ def run_route(
     row["source_value"] = src[1] if src else None
     row["ratio_to_source"] = row[src[0]] / src[1] if src else None
     row["history"] = result.history
+    row["model"] = result.model  # for aeutils.reports.save_models
     row["pred_rgb"] = pred_rgb
     row["pred_uv"] = rgb_to_yuv(pred_rgb)[..., 1:] if pred_uv is None else pred_uv
     return row

@@ -120,3 +120,57 @@ def test_relative_paths_fall_back_to_the_base_dir(tmp_path, monkeypatch):
         D.load("npz:sets/a.npz")
     monkeypatch.setenv(D.BASE_DIR_ENV, str(tmp_path))
     assert len(D.load("npz:sets/a.npz")) == 2
+
+
+def test_one_rule_for_relative_paths_and_errors_name_the_folders(tmp_path, monkeypatch):
+    """cwd, then $AEUTILS_BASE_DIR (unset: the project folder), then $AEUTILS_DATA_DIR."""
+    from aeutils.data import sources
+
+    project, data_dir = tmp_path / "project", tmp_path / "mydata"
+    (project / "notebooks").mkdir(parents=True)
+    (project / "sets").mkdir()
+    data_dir.mkdir()
+    np.savez(project / "sets" / "a.npz", images=np.zeros((2, 4, 4), np.uint8))
+    np.savez(data_dir / "b.npz", images=np.zeros((3, 4, 4), np.uint8))
+    monkeypatch.setattr(sources, "_project_dir", lambda: project)
+    monkeypatch.delenv(D.BASE_DIR_ENV, raising=False)
+    monkeypatch.delenv(D.DATA_DIR_ENV, raising=False)
+    monkeypatch.chdir(project / "notebooks")  # where JupyterLab runs a notebook
+    assert len(D.load("npz:sets/a.npz")) == 2  # the same path as from the project folder
+    monkeypatch.chdir(project)
+    assert len(D.load("npz:sets/a.npz")) == 2
+    with pytest.raises(D.DataError) as err:
+        D.load("npz:b.npz")
+    assert str(project) in str(err.value) and "looked up in" in str(err.value)
+    monkeypatch.setenv(D.DATA_DIR_ENV, str(data_dir))  # named data files from the data folder
+    assert len(D.load("npz:b.npz")) == 3
+    assert D.search_dirs() == [project, data_dir]
+    with pytest.raises(D.DataError, match=f"no such folder: missing.*{data_dir}"):
+        D.load("folder:missing")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv(D.BASE_DIR_ENV, str(elsewhere))  # what `aeutils report` sets: its start folder
+    monkeypatch.chdir(project / "notebooks")
+    with pytest.raises(D.DataError, match=str(elsewhere)):
+        D.load("npz:sets/a.npz")
+
+
+def test_offline_tfds_hint_names_a_path_that_resolves_from_here(tmp_path, monkeypatch):
+    from aeutils.data import sources
+
+    project = tmp_path / "project"
+    (project / "notebooks").mkdir(parents=True)
+    (tmp_path / "shared" / "data").mkdir(parents=True)
+    np.savez(tmp_path / "shared" / "data" / "cifar10.npz", images=np.zeros((2, 4, 4, 3), np.uint8))
+    monkeypatch.setattr(sources, "_project_dir", lambda: project)
+    monkeypatch.delenv(D.BASE_DIR_ENV, raising=False)
+    monkeypatch.delenv(D.DATA_DIR_ENV, raising=False)
+    for here in (project, project / "notebooks"):  # command line and JupyterLab
+        monkeypatch.chdir(here)
+        hint = D.offline_npz_hint("cifar10")
+        assert hint.startswith("'npz:../shared/data/cifar10.npz'")
+        assert len(D.load("npz:../shared/data/cifar10.npz")) == 2
+    hint = D.offline_npz_hint("mnist")
+    assert "AEUTILS_DATA_DIR" in hint and str(project) in hint
+    monkeypatch.setenv(D.DATA_DIR_ENV, str(tmp_path / "shared" / "data"))
+    assert D.offline_npz_hint("cifar10").startswith("'npz:cifar10.npz'")

@@ -245,3 +245,47 @@ def test_strip_tf_logs_keeps_real_stderr():
     nb.cells = [cell]
     R.strip_tf_logs(nb)
     assert [o["text"] for o in nb.cells[0].outputs] == ["UserWarning: a real warning\n"]
+
+
+SAVES = (
+    "import numpy as np, keras\n"
+    "from aeutils.reports import save_models, write_metrics\n"
+    "keras.utils.set_random_seed(n)\n"
+    "inp = keras.Input((4,))\n"
+    "model = keras.Model(inp, keras.layers.Dense(2)(inp), name='tiny')\n"
+    "x = np.linspace(0, 1, 12, dtype='float32').reshape(3, 4)\n"
+    "if label.endswith('.npy'):\n"
+    "    np.save(label, model.predict(x, verbose=0))\n"
+    "written = save_models({'tiny model': model, 'skipped': None})\n"
+    "write_metrics(metrics_path, experiment='saves', data_source='none', headline={'saved': len(written)}, "
+    "parameters={'n': n}, claims=[])\n"
+)
+
+
+def test_save_models_flag_keeps_loadable_models_beside_the_report(tmp_path, monkeypatch):
+    import os
+
+    import numpy as np
+
+    import aeutils
+
+    nbs, out = tmp_path / "nbs", tmp_path / "out"
+    nbs.mkdir()
+    _notebook(nbs, "saves", SAVES)
+    monkeypatch.delenv(R.SAVE_MODELS_ENV, raising=False)
+    rec = R.run_notebook("saves", out_dir=out, notebook_dir=nbs)  # no flag: nothing saved
+    assert rec["headline"] == {"saved": 0} and not (out / "saves.models").exists()
+    y_file = tmp_path / "y.npy"
+    argv = ["report", "saves", "--save-models", "-p", "label", str(y_file), "--notebooks", str(nbs), "--out", str(out)]
+    assert main(argv) == 0
+    files = sorted((out / "saves.models").iterdir())
+    assert [f.name for f in files] == ["tiny_model.keras"]  # a file-name-safe name; no temporary left
+    rec = json.loads((out / "saves.metrics.json").read_text())
+    assert rec["models"] == ["saves.models/tiny_model.keras"] and R.SAVE_MODELS_ENV not in os.environ
+    y = np.load(y_file)  # the kernel's outputs; the reloaded model (this process) must match them
+    x = np.linspace(0, 1, 12, dtype="float32").reshape(3, 4)
+    np.testing.assert_allclose(aeutils.load_model(files[0]).predict(x, verbose=0), y, rtol=1e-6)
+    # a failed rerun keeps the models of the last good run
+    _notebook(nbs, "saves", "raise RuntimeError('no')")
+    R.run_notebook("saves", out_dir=out, notebook_dir=nbs, save_models=True)
+    assert (out / "saves.models" / "tiny_model.keras").is_file()
