@@ -11,10 +11,6 @@ import pytest
 from aeutils import reports as R
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-#: Notebooks whose cells still end figure calls with ";" until the lead applies the change
-#: (h17-notebook-fix.py) while merging; empty this set then.
-PENDING_FIGURE_FIX = {"autoencoder_family", "cae_architectures", "vae_latent_space"}
-
 
 def _notebooks():
     return [(name, nbformat.read(str(R.NOTEBOOK_DIR / f"{name}.ipynb"), as_version=4)) for name in R.list_notebooks()]
@@ -40,7 +36,7 @@ def figure_call(node) -> bool:
     return attr.endswith("_figure")
 
 
-@pytest.mark.parametrize("name", [n for n in R.list_notebooks() if n not in PENDING_FIGURE_FIX])
+@pytest.mark.parametrize("name", R.list_notebooks())
 def test_closed_figures_are_shown_where_they_are_drawn(name):
     """The helpers return closed figures: a figure call is a cell's last expression (no ';') or inside display()."""
     nb = nbformat.read(str(R.NOTEBOOK_DIR / f"{name}.ipynb"), as_version=4)

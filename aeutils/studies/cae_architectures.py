@@ -192,6 +192,7 @@ def run_architecture(
         row.update(pca_row(data, latent["model"]))
     row["history"] = result.history
     row["reconstructions"] = recon[:16]
+    row["model"] = model
     return row
 
 
