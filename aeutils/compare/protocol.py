@@ -24,8 +24,10 @@ from aeutils.compare.result import Comparison
 from aeutils.compare.sets import (
     PreparedSet,
     check_pair,
+    overlap_warning,
     prepare_set,
     resolve_patch,
+    set_overlap,
     split_heldout,
 )
 from aeutils.data.splits import group_split, groups_on_both_sides
@@ -186,6 +188,7 @@ def compare(
     size: int | None = None,
     grayscale: bool = False,
     limit: int | None = None,
+    value_range: tuple[float, float] | None = None,
     groups: str | None = "auto",
     split_groups: str | None = "auto",
     patch: int | None = None,
@@ -214,6 +217,9 @@ def compare(
         size: resize every image to this side (px) first.
         grayscale: convert both sets to one channel.
         limit: at most this many images per set (seeded random subset).
+        value_range: the range float inputs are stored in (``.npz`` arrays, float image
+            files, arrays), e.g. ``(-1, 1)``; ``None``: ``(0, 1)`` for floats, the type's range
+            for integers. Values outside it are refused, never remapped.
         groups: per-image groups, see :func:`image_groups` (default: sub-folders
             or label names when the set has them).
         split_groups: near-duplicate groups kept on one side of every split
@@ -255,15 +261,27 @@ def compare(
     if null_control not in (None, "A", "B"):
         raise ValueError(f"null_control must be 'A', 'B' or None, got {null_control!r}")
     filters = parse_list(filters, int, name="filters", positive=True)
-    kw = {"size": size, "grayscale": grayscale, "limit": limit, "groups": groups, "split_groups": split_groups}
+    kw = {
+        "size": size,
+        "grayscale": grayscale,
+        "limit": limit,
+        "groups": groups,
+        "split_groups": split_groups,
+        "value_range": value_range,
+    }
     sa = prepare_set(a, **kw, seed=seed)
     sb = prepare_set(b, **kw, seed=seed + 1)
+    overlap = set_overlap(sa, sb)
+    shared_warning = overlap_warning(overlap)
+    if shared_warning:
+        log(f"warning: {shared_warning}")
     patch, stride = resolve_patch(sa, sb, patch, stride)
     check_pair(sa, sb, patch=patch, stride=stride, heldout=heldout, filters=filters)
     settings = {
         "size": size,
         "grayscale": grayscale,
         "limit": limit,
+        "value_range": None if value_range is None else [float(v) for v in value_range],
         "groups": groups,
         "split_groups": split_groups,
         "unit": "image" if sa.split_groups is None and sb.split_groups is None else "near-duplicate group",
@@ -304,7 +322,7 @@ def compare(
         "B": robust_outliers(run["errors"]["B_by_B"], z=outlier_z),
     }
     groups_rows = group_breakdown(held_a, held_b, run["errors"], codes=run["codes"], alpha=alpha, seed=seed)
-    warnings = []
+    warnings = [shared_warning] if shared_warning else []
     null = None
     if null_control:
         base = sa if null_control == "A" else sb
@@ -378,5 +396,6 @@ def compare(
         seconds=time.perf_counter() - start,
         warnings=warnings,
         split_checks=checks,
+        overlap=overlap,
     )
     return result

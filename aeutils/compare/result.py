@@ -36,6 +36,7 @@ class Comparison:
         warnings: things the reader must know (e.g. a failed null control).
         split_checks: :func:`~aeutils.compare.protocol.split_check` of every
             split used (``"comparison"``, ``"null_control"``, ``"null_halves"``).
+        overlap: images the two sets share, :func:`~aeutils.compare.sets.set_overlap`.
     """
 
     a: PreparedSet
@@ -53,6 +54,7 @@ class Comparison:
     seconds: float
     warnings: list
     split_checks: dict = dataclasses.field(default_factory=dict)
+    overlap: dict = dataclasses.field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -182,6 +184,7 @@ class Comparison:
             "carried_by": self.decision.get("carried_by", []),
             "unit": self.decision.get("unit", "image"),
             "split_checks": self.split_checks,
+            "overlap": self.overlap,
             "split_groups": {
                 k: None if s.split_groups is None else s.split_groups.tolist()
                 for k, s in (("A", self.a), ("B", self.b))
