@@ -222,13 +222,18 @@ def load_folder(
     )
 
 
-def _unreadable_reason(err: Exception) -> str:
+def _unreadable_reason(err: Exception, path: Path | None = None) -> str:
+    """Why a file could not be decoded, in words: permission denied, empty, truncated, not an image."""
     text = str(err)
+    low = text.lower()
     if isinstance(err, PermissionError):
         return "permission denied"
-    if isinstance(err, UnidentifiedImageError):
+    if path is not None and path.is_file() and path.stat().st_size == 0:
+        return "empty file (0 bytes)"
+    if isinstance(err, UnidentifiedImageError) or "not a tiff" in low:
         return "not an image (or a format Pillow cannot read)"
-    if "truncated" in text.lower() or "broken data stream" in text.lower() or isinstance(err, EOFError):
+    truncated = ("truncated", "broken data stream", "failed to read", "unexpected end", "buffer is not large enough")
+    if isinstance(err, EOFError) or any(t in low for t in truncated):
         return f"truncated file ({text})"
     return f"{type(err).__name__}: {text}"
 
@@ -270,7 +275,7 @@ def read_image(
                 im.load()
                 arr = _pil_array(im)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as err:
-        raise DataError(f"{path}: unreadable: {_unreadable_reason(err)}") from err
+        raise DataError(f"{path}: unreadable: {_unreadable_reason(err, path)}") from err
     if arr.ndim == 2:
         arr = arr[..., None]
     if arr.ndim != 3 or arr.shape[-1] not in (1, 2, 3, 4):

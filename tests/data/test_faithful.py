@@ -1,5 +1,8 @@
 """Bad and awkward input: bit depths and value ranges read faithfully, or a DataError naming the problem."""
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tifffile
@@ -83,15 +86,35 @@ def test_mixed_gray_and_colour_folder_with_grayscale(tmp_path):
     assert s.images.shape == (2, 8, 8, 1) and np.allclose(s.images, 100 / 255, atol=1e-3)
 
 
-def test_unreadable_files_say_why(tmp_path):
+def test_unreadable_files_say_why(tmp_path, monkeypatch):
     Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(tmp_path / "ok.jpg", quality=90)
     data = (tmp_path / "ok.jpg").read_bytes()
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 3])
+    Image.fromarray((np.random.default_rng(0).random((64, 64)) * 65535).astype(np.uint16)).save(tmp_path / "p.png")
+    (tmp_path / "cut16.png").write_bytes((tmp_path / "p.png").read_bytes()[:3000])
+    tifffile.imwrite(tmp_path / "t.tif", np.zeros((64, 64), np.uint16))
+    (tmp_path / "cut.tif").write_bytes((tmp_path / "t.tif").read_bytes()[:2000])
     (tmp_path / "text.png").write_text("not an image")
+    (tmp_path / "empty.png").write_bytes(b"")
+    locked = tmp_path / "locked.png"
+    locked.write_bytes((tmp_path / "p.png").read_bytes())
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):  # root reads anything: make the open fail as it would for a user
+        real_open = Image.open
+
+        def deny(path, *a, **k):
+            if Path(path).name == "locked.png":
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, *a, **k)
+
+        monkeypatch.setattr(Image, "open", deny)
     with pytest.raises(D.DataError) as err:
         D.load(str(tmp_path))
     msg = str(err.value)
-    assert "2 unreadable" in msg and "cut.jpg (truncated" in msg and "text.png (not an image" in msg
+    assert "6 unreadable" in msg, msg
+    for part in ("cut.jpg (truncated", "cut16.png (truncated", "cut.tif (truncated", "text.png (not an image",
+                 "empty.png (empty file", "locked.png (permission denied"):
+        assert part in msg, (part, msg)
 
 
 def test_jpeg_is_decoded_at_reduced_size(tmp_path):

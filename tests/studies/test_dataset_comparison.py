@@ -321,3 +321,19 @@ def test_cli_range_declares_float_inputs(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit):
         cli_main(["compare", src, src, "--range", "1,0"])
     assert "invalid range value" in capsys.readouterr().err
+
+
+def test_16bit_light_on_and_off_folders_come_out_different(tmp_path):
+    """16-bit photos at 30% brightness are read at 30% (not stretched back): the comparison says 'different'."""
+    on, off = tmp_path / "on", tmp_path / "off"
+    on.mkdir()
+    off.mkdir()
+    for i, img in enumerate(_blobs(30, 5)[..., 0]):
+        Image.fromarray(np.round(img * 65535).astype(np.uint16)).save(on / f"{i}.png")
+    for i, img in enumerate(_blobs(30, 6)[..., 0]):
+        Image.fromarray(np.round(0.3 * img * 65535).astype(np.uint16)).save(off / f"{i}.png")
+    sa, sb = C.prepare_set(str(on)), C.prepare_set(str(off))
+    assert sb.images.max() <= 0.3 + 1e-6 and sa.images.max() > 0.9  # brightness kept, as stored
+    keras.utils.set_random_seed(0)
+    r = C.compare(sa, sb, patch=0, epochs=15, seed=0, null_control=None, **TINY)
+    assert r.verdict == "different", r.summary()
