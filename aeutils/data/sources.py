@@ -265,7 +265,7 @@ def read_image(
     try:
         if path.suffix.lower() in (".tif", ".tiff"):
             arr = tifffile.imread(path)
-            if arr.ndim == 3 and arr.shape[-1] not in (1, 3, 4) and arr.shape[0] in (1, 3, 4):
+            if arr.ndim == 3 and arr.shape[-1] not in (1, 2, 3, 4) and arr.shape[0] in (1, 3, 4):
                 arr = np.moveaxis(arr, 0, -1)  # planar (C, H, W) storage
         else:
             with Image.open(path) as im:

@@ -159,3 +159,52 @@ def test_property_values_preserved_or_refused(dtype, shape, lo, span, declare, s
     else:
         expected = (x.astype(np.float64) - declared[0]) / (declared[1] - declared[0])
     np.testing.assert_allclose(out, np.clip(expected, 0, 1), atol=1e-5 * max(1.0, span))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    dtype=st.sampled_from(["uint8", "uint16", "int16", "float32", "float64"]),
+    shape=st.tuples(st.integers(1, 3), st.integers(1, 6), st.integers(1, 6), st.sampled_from([0, 1, 2, 3, 4])),
+    lo=st.floats(-2, 2, allow_nan=False),
+    span=st.floats(0.01, 3, allow_nan=False),
+    declare=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_property_loaders_preserve_or_refuse(tmp_path_factory, dtype, shape, lo, span, declare, seed):
+    """Random arrays through the file loaders (.npz and TIFF): the documented values, or a DataError."""
+    d = tmp_path_factory.mktemp("p")
+    n, h, w, c = shape
+    rng = np.random.default_rng(seed)
+    if dtype.startswith(("uint", "int")):
+        info = np.iinfo(dtype)
+        x = rng.integers(max(info.min, -300), min(info.max, 300) + 1, (n, h, w, max(c, 1))).astype(dtype)
+    else:
+        x = rng.uniform(lo, lo + span, (n, h, w, max(c, 1))).astype(dtype)
+    if c == 0:
+        x = x[..., 0]
+    declared = (float(x.min()), float(x.max()) + 1.0) if declare else None
+    expect = x.astype(np.float64)
+    if c == 0:
+        expect = expect[..., None]
+    if c in (2, 4):
+        expect = expect[..., :-1]
+    if declared:
+        expect = (expect - declared[0]) / (declared[1] - declared[0])
+    else:
+        expect = expect / {"uint8": 255, "uint16": 65535}.get(dtype, 1.0)
+    np.savez(d / "x.npz", images=x)
+    try:
+        out = D.load(f"npz:{d / 'x.npz'}", value_range=declared).images
+    except D.DataError as err:
+        assert "x.npz" in str(err)  # refusals name the file
+    else:
+        assert c != 2 and out.dtype == np.float32 and out.shape == (n, h, w, 1 if c in (0, 1) else 3)
+        np.testing.assert_allclose(out, np.clip(expect, 0, 1), atol=1e-5)
+    tifffile.imwrite(d / "x.tif", x[0])
+    try:
+        one = D.read_image(d / "x.tif", value_range=declared)
+    except D.DataError as err:
+        assert "x.tif" in str(err)
+    else:
+        assert one.dtype == np.float32 and one.shape[:2] == (h, w) and one.shape[-1] in (1, 3)
+        np.testing.assert_allclose(one, np.clip(expect[0], 0, 1)[..., : one.shape[-1]], atol=1e-5)
