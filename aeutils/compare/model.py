@@ -95,7 +95,7 @@ def reconstruct(
 
     Args:
         model: an autoencoder on ``patch`` x ``patch`` inputs (or whole images).
-        images: ``(N, H, W, C)`` in [0, 1].
+        images: ``(N, H, W, C)`` in [0, 1] (or :class:`aeutils.data.FileImages`).
         patch, stride: the tiling (``patch=0``: whole images).
         batch_size: prediction batch.
         chunk: images cut and stitched at a time (bounds memory).
@@ -104,10 +104,11 @@ def reconstruct(
         ``(N, H, W, C)`` reconstructions.
     """
 
-    images = np.asarray(images, dtype=np.float32)
-    out = np.empty_like(images)
+    if not isinstance(images, D.FileImages):
+        images = np.asarray(images, dtype=np.float32)
+    out = np.empty(images.shape, np.float32)
     for s in range(0, len(images), chunk):
-        x = images[s : s + chunk]
+        x = np.asarray(images[s : s + chunk], dtype=np.float32)  # images on disk: decoded a chunk at a time
         inputs, index = to_patches(x, patch, stride)
         # Direct calls, not model.predict: predict retraces a tf.function for
         # every new model and batch shape, which is slow and noisy here.
@@ -121,9 +122,16 @@ def reconstruct(
     return out
 
 
-def image_errors(model, images, *, patch: int = 0, stride: int | None = None, batch_size: int = 256) -> np.ndarray:
-    """Per-image MSE on [0, 1] of the (stitched) reconstruction, shape ``(N,)``."""
-    return mse_per_image(images, reconstruct(model, images, patch=patch, stride=stride, batch_size=batch_size))
+def image_errors(
+    model, images, *, patch: int = 0, stride: int | None = None, batch_size: int = 256, chunk: int = 128
+) -> np.ndarray:
+    """Per-image MSE on [0, 1] of the (stitched) reconstruction, shape ``(N,)``, ``chunk`` images at a time."""
+    out = []
+    for s in range(0, len(images), chunk):
+        x = np.asarray(images[s : s + chunk], dtype=np.float32)
+        recon = reconstruct(model, x, patch=patch, stride=stride, batch_size=batch_size, chunk=chunk)
+        out.append(mse_per_image(x, recon))
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def image_codes(model, images, *, patch: int = 0, stride: int | None = None, batch_size: int = 256) -> np.ndarray:
@@ -140,6 +148,11 @@ def image_codes(model, images, *, patch: int = 0, stride: int | None = None, bat
         encoder = model.get_layer(f"{model.name}_encoder")
     except ValueError as err:
         raise ValueError(f"model {model.name!r} has no layer {model.name}_encoder") from err
+    if isinstance(images, D.FileImages):  # on disk: a chunk of images at a time
+        return np.concatenate(
+            [image_codes(model, images[s : s + 128], patch=patch, stride=stride, batch_size=batch_size)
+             for s in range(0, len(images), 128)]
+        )
     inputs, index = to_patches(np.asarray(images, dtype=np.float32), patch, stride)
     codes = np.concatenate(
         [

@@ -74,12 +74,21 @@ def _train_and_score(
 
     patch, stride = settings["patch"], settings["stride"]
     shape = (patch, patch, a.images.shape[-1]) if patch else a.images.shape[1:]
-    train_sets = {"A": a.images[split["A"][0]], "B": b.images[split["B"][0]]}
-    held = {"A": a.images[split["A"][1]], "B": b.images[split["B"][1]]}
+    streamed = a.streamed or b.streamed
+    train_sets = {"A": a.take(split["A"][0]).images, "B": b.take(split["B"][0]).images}
+    held = {"A": a.take(split["A"][1]).images, "B": b.take(split["B"][1]).images}
     names = ["A", "B"] + (["merged"] if merged else [])
     models, histories, seconds = {}, {}, {}
     for m in names:
-        if m == "merged":
+        if streamed:  # the same inputs in the same order, gathered from disk per batch
+            x = D.patch_stream(
+                [train_sets[k] for k in (("A", "B") if m == "merged" else (m,))],
+                patch=patch,
+                stride=stride,
+                cap=settings["max_train_patches"],
+                seed=settings["seed"],
+            )
+        elif m == "merged":
             x = np.concatenate(
                 [
                     _gather_training_inputs(
@@ -200,6 +209,8 @@ def compare(
     filters: Sequence[int] | str = (16, 32),
     code_channels: int = 4,
     max_train_patches: int | None = 20_000,
+    memory_budget=D.DEFAULT_MEMORY_BUDGET,
+    cache: str | None = None,
     seed: int = 0,
     alpha: float = 0.05,
     merged: bool = True,
@@ -232,6 +243,12 @@ def compare(
         epochs, batch_size, learning_rate: the training budget of every model.
         filters, code_channels: the architecture, see :func:`build_compare_autoencoder`.
         max_train_patches: train on at most this many patches per set (seeded subset).
+        memory_budget: image folders whose decoded images (both sets together, after ``size``
+            and ``limit``; half each) exceed this (``"2GiB"``, bytes; ``None``: no limit) stay on
+            disk and are decoded per batch by the same decoder, with the same numbers
+            (:mod:`aeutils.data.streaming`).
+        cache: a folder where streamed sets keep their decoded images (raw float32, as large as
+            the decoded set), so epochs read pixels instead of decoding; ``None``: decode each time.
         seed: seeds the splits, the weights and the training order.
         alpha: family-wise level of the decision.
         merged: also train the merged autoencoder (step 2).
@@ -268,7 +285,10 @@ def compare(
         "groups": groups,
         "split_groups": split_groups,
         "value_range": value_range,
+        "cache": cache,
     }
+    budget = D.parse_bytes(memory_budget)
+    kw["memory_budget"] = None if budget is None else budget // 2
     sa = prepare_set(a, **kw, seed=seed)
     sb = prepare_set(b, **kw, seed=seed + 1)
     overlap = set_overlap(sa, sb)
@@ -294,6 +314,8 @@ def compare(
         "filters": list(filters),
         "code_channels": code_channels,
         "max_train_patches": max_train_patches,
+        "memory_budget": memory_budget,
+        "streamed": {"A": sa.streamed, "B": sb.streamed},
         "seed": seed,
         "alpha": alpha,
         "merged": merged,

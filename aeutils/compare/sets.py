@@ -36,7 +36,8 @@ class PreparedSet:
     Attributes:
         name: short name (folder or file stem, or the embedded set's name).
         source: one line saying where the pixels came from.
-        images: float32 ``(N, H, W, C)`` in [0, 1].
+        images: float32 ``(N, H, W, C)`` in [0, 1], or :class:`aeutils.data.FileImages` (the
+            same images left on disk, for a folder larger than the memory budget).
         groups: ``(N,)`` array of group names (str), or ``None``.
         ids: one name per image (file path, or ``"#i"``).
         split_groups: ``(N,)`` array of near-duplicate group names (str) kept
@@ -51,7 +52,8 @@ class PreparedSet:
     split_groups: np.ndarray | None = None
 
     def __post_init__(self):
-        self.images = np.asarray(self.images, dtype=np.float32)
+        if not isinstance(self.images, D.FileImages):  # images on disk stay there (streamed per batch)
+            self.images = np.asarray(self.images, dtype=np.float32)
         if self.images.ndim != 4:
             raise D.DataError(f"set {self.name!r}: images must be (N, H, W, C), got {self.images.shape}")
         if self.ids is None:
@@ -70,13 +72,18 @@ class PreparedSet:
     def __len__(self) -> int:
         return len(self.images)
 
+    @property
+    def streamed(self) -> bool:
+        """Whether the images stay on disk (:class:`aeutils.data.FileImages`), decoded per batch."""
+        return isinstance(self.images, D.FileImages)
+
     def take(self, index) -> PreparedSet:
         """The subset at ``index`` (an int array)."""
         index = np.asarray(index, dtype=np.int64)
         return PreparedSet(
             name=self.name,
             source=self.source,
-            images=self.images[index],
+            images=self.images.take(index) if self.streamed else self.images[index],
             groups=None if self.groups is None else self.groups[index],
             ids=[self.ids[i] for i in index],
             split_groups=None if self.split_groups is None else self.split_groups[index],
@@ -203,6 +210,8 @@ def prepare_set(
     seed: int = 0,
     name: str | None = None,
     value_range: tuple[float, float] | None = None,
+    memory_budget=None,
+    cache: str | None = None,
 ) -> PreparedSet:
     """Load and preprocess one image set for :func:`compare`.
 
@@ -222,6 +231,10 @@ def prepare_set(
         seed: seed of ``limit``.
         name: display name (default: the set's own).
         value_range: the range float inputs are stored in (see :func:`aeutils.data.load`).
+        memory_budget: an image folder whose decoded images (after ``size`` and ``limit``) exceed
+            this (``"2GiB"``, bytes) stays on disk and is decoded per batch
+            (:class:`aeutils.data.FileImages`, by the same decoder); ``None``: always in memory.
+        cache: a folder for the on-disk cache of a streamed set's decoded images, or ``None``.
 
     Returns:
         A :class:`PreparedSet`.
@@ -233,10 +246,17 @@ def prepare_set(
     if isinstance(source, PreparedSet):
         return source
     npz = None
+    data = None
     if isinstance(source, str):
         source = check_source(source)
         npz = _npz_path(source)
-        data = D.load(source, size=size, grayscale=grayscale, value_range=value_range)
+        if memory_budget is not None and source.startswith("folder:"):
+            lazy = D.open_folder(source[7:], size=size, grayscale=grayscale, value_range=value_range, cache=cache)
+            n_keep = min(len(lazy), limit) if limit else len(lazy)
+            if not D.fits(lazy.images.nbytes // len(lazy) * n_keep, memory_budget):
+                data = lazy
+        if data is None:
+            data = D.load(source, size=size, grayscale=grayscale, value_range=value_range)
     elif isinstance(source, D.ImageSet):
         data = source
         if size:
@@ -265,6 +285,12 @@ def prepare_set(
         keep = D.subsample(len(out), limit, seed)
         out = out.take(keep)
         out.source += f"; {limit} images chosen at random (seed {seed})"
+    if out.streamed:
+        out.images.check()  # every file decoded once now: unreadable ones are named before any training
+        out.source += (
+            f"; {out.images.nbytes / 2**20:.0f} MiB decoded, over the memory budget of {memory_budget}: "
+            "decoded per batch" + (f", cached in {cache}" if cache else "")
+        )
     return out
 
 

@@ -208,16 +208,13 @@ def load_folder(
             f"{sorted(shapes)[:3]}; pass size= to resize them"
         )
     images = np.stack(arrays).astype(np.float32)
-    rel = [f.relative_to(root) for f in files]
-    groups = [r.parts[0] if len(r.parts) > 1 else "" for r in rel]
-    names = sorted(set(groups))
-    labels = np.array([names.index(g) for g in groups]) if len(names) > 1 else None
+    labels, names = folder_labels(root, files)
     return ImageSet(
         images=images,
         labels=labels,
         name=root.name,
         source=f"image folder {root} ({len(files)} files)",
-        label_names=names if labels is not None else None,
+        label_names=names,
         paths=[str(f) for f in files],
     )
 
@@ -292,6 +289,76 @@ def read_image(
     return x
 
 
+def image_shape(
+    path: str | os.PathLike,
+    *,
+    size: int | tuple[int, int] | None = None,
+    grayscale: bool = False,
+) -> tuple[int, int, int]:
+    """The ``(H, W, C)`` :func:`read_image` returns for a file, from its header (nothing decoded).
+
+    Channels follow :func:`read_image`: gray, gray + alpha, 16-bit, integer and float modes
+    give 1, everything else 3 (alpha dropped, palettes expanded).
+
+    Raises:
+        DataError: the file cannot be opened (the reason is named).
+
+    Example:
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "a.png"
+    >>> Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(f)
+    >>> image_shape(f), image_shape(f, size=8, grayscale=True)
+    ((4, 6, 3), (8, 8, 1))
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            with tifffile.TiffFile(path) as t:
+                shp = tuple(t.series[0].shape)
+            if len(shp) == 3 and shp[-1] not in (1, 2, 3, 4) and shp[0] in (1, 3, 4):
+                shp = (*shp[1:], shp[0])  # planar storage, as read_image moves it
+            h, w = shp[:2]
+            c = 1 if len(shp) == 2 or shp[-1] in (1, 2) else 3
+        else:
+            with Image.open(path) as im:
+                w, h = im.size
+                c = 1 if im.mode in ("1", "L", "LA", "I", "F") or im.mode.startswith("I;16") else 3
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as err:
+        raise DataError(f"{path}: unreadable: {_unreadable_reason(err, path)}") from err
+    if grayscale:
+        c = 1
+    return (*as_hw(size), c) if size is not None else (int(h), int(w), c)
+
+
+def image_files(root: str | os.PathLike) -> list[Path]:
+    """The image files below ``root`` (recursive, sorted), as :func:`load_folder` reads them.
+
+    Raises:
+        DataError: a missing folder, or one without image files.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"no such folder: {root}")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"folder {root} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+    return files
+
+
+def folder_labels(root: str | os.PathLike, files) -> tuple[np.ndarray | None, list[str] | None]:
+    """Labels from the first sub-folder level below ``root`` (``None`` when there is one level).
+
+    Returns:
+        ``(labels, label_names)``: int labels per file and the sorted sub-folder names.
+    """
+    rel = [Path(f).relative_to(root) for f in files]
+    groups = [r.parts[0] if len(r.parts) > 1 else "" for r in rel]
+    names = sorted(set(groups))
+    if len(names) <= 1:
+        return None, None
+    return np.array([names.index(g) for g in groups]), names
+
+
 def read_image_files(
     root: Path,
     *,
@@ -310,11 +377,7 @@ def read_image_files(
             reason), or mixed channel counts without ``grayscale``.
     """
     root = Path(root)
-    if not root.is_dir():
-        raise DataError(f"no such folder: {root}")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    if not files:
-        raise DataError(f"folder {root} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+    files = image_files(root)
     arrays, bad = [], []
     for f in files:
         try:

@@ -441,6 +441,19 @@ def add_command(subparsers) -> None:
         help="near-duplicate groups kept on one side of the split and tested as one unit: auto (the groups "
         "the set declares), key:NAME, re:PATTERN, labels, none",
     )
+    p.add_argument(
+        "--memory-budget",
+        default=D.DEFAULT_MEMORY_BUDGET,
+        metavar="SIZE",
+        help=f"image folders whose decoded images exceed SIZE (both sets together; e.g. 512MiB, 8GB; none = no "
+        f"limit) stay on disk and are decoded per batch, with the same numbers ({D.DEFAULT_MEMORY_BUDGET})",
+    )
+    p.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="with folders streamed from disk: keep their decoded images in DIR (raw float32, as large as the "
+        "decoded sets) so epochs read pixels instead of decoding",
+    )
     p.add_argument("--alpha", type=float, default=0.05, help="family-wise level (0.05)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of splits and training (0)")
     p.add_argument("--no-null-control", action="store_true", help="skip the null control")
@@ -532,6 +545,8 @@ def run_command(args) -> int:
             grayscale=args.grayscale,
             limit=args.limit,
             value_range=getattr(args, "value_range", None),
+            memory_budget=getattr(args, "memory_budget", D.DEFAULT_MEMORY_BUDGET),
+            cache=getattr(args, "cache", None),
             groups=args.groups,
             split_groups=getattr(args, "split_groups", "auto"),
             patch=args.patch,

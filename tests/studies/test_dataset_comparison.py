@@ -314,8 +314,9 @@ def test_cli_range_declares_float_inputs(tmp_path, capsys, monkeypatch):
     assert rc == 2 and "outside the declared range" in capsys.readouterr().err
     seen = {}
     monkeypatch.setattr(DC, "compare", lambda a, b, **k: seen.update(k) or (_ for _ in ()).throw(D.DataError("x")))
-    cli_main(["compare", src, src, "--range=-1,1"])
-    assert seen["value_range"] == (-1.0, 1.0)
+    cli_main(["compare", src, src, "--range=-1,1", "--memory-budget", "1MiB", "--cache", str(tmp_path / "c")])
+    assert seen["value_range"] == (-1.0, 1.0) and seen["memory_budget"] == "1MiB"
+    assert seen["cache"] == str(tmp_path / "c")
     s = C.prepare_set(src, value_range=(-1, 1))
     np.testing.assert_allclose(s.images[..., 0], (x + 1) / 2, atol=1e-6)
     with pytest.raises(SystemExit):
