@@ -107,6 +107,7 @@ def reconstruct(
     if not isinstance(images, D.FileImages):
         images = np.asarray(images, dtype=np.float32)
     out = np.empty(images.shape, np.float32)
+    chunk = _bounded_chunk(images.shape, patch, stride, chunk)
     for s in range(0, len(images), chunk):
         x = np.asarray(images[s : s + chunk], dtype=np.float32)  # images on disk: decoded a chunk at a time
         inputs, index = to_patches(x, patch, stride)
@@ -122,11 +123,24 @@ def reconstruct(
     return out
 
 
+#: At most this many patches are cut at a time when scoring (8,192 patches of 32 px RGB: 100 MB).
+MAX_PATCHES_AT_ONCE = 8192
+
+
+def _bounded_chunk(shape, patch: int, stride: int | None, chunk: int) -> int:
+    """Images per chunk, fewer than ``chunk`` when their patches would exceed :data:`MAX_PATCHES_AT_ONCE`."""
+    if not patch:
+        return chunk
+    per_image = len(D.patch_rows(1, shape[1], shape[2], patch, stride))
+    return max(1, min(chunk, MAX_PATCHES_AT_ONCE // per_image))
+
+
 def image_errors(
     model, images, *, patch: int = 0, stride: int | None = None, batch_size: int = 256, chunk: int = 128
 ) -> np.ndarray:
     """Per-image MSE on [0, 1] of the (stitched) reconstruction, shape ``(N,)``, ``chunk`` images at a time."""
     out = []
+    chunk = _bounded_chunk(images.shape, patch, stride, chunk)
     for s in range(0, len(images), chunk):
         x = np.asarray(images[s : s + chunk], dtype=np.float32)
         recon = reconstruct(model, x, patch=patch, stride=stride, batch_size=batch_size, chunk=chunk)
@@ -148,10 +162,12 @@ def image_codes(model, images, *, patch: int = 0, stride: int | None = None, bat
         encoder = model.get_layer(f"{model.name}_encoder")
     except ValueError as err:
         raise ValueError(f"model {model.name!r} has no layer {model.name}_encoder") from err
-    if isinstance(images, D.FileImages):  # on disk: a chunk of images at a time
+    step = _bounded_chunk(np.shape(images) if not isinstance(images, D.FileImages) else images.shape, patch,
+                          stride, 128)
+    if isinstance(images, D.FileImages) or (patch and len(images) > step):  # a chunk at a time: bounded memory
         return np.concatenate(
-            [image_codes(model, images[s : s + 128], patch=patch, stride=stride, batch_size=batch_size)
-             for s in range(0, len(images), 128)]
+            [image_codes(model, np.asarray(images[s : s + step]), patch=patch, stride=stride, batch_size=batch_size)
+             for s in range(0, len(images), step)]
         )
     inputs, index = to_patches(np.asarray(images, dtype=np.float32), patch, stride)
     codes = np.concatenate(

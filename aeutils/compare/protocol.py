@@ -54,10 +54,14 @@ def _progress_callback(label: str, epochs: int, stream):
 
 
 def _gather_training_inputs(images, patch, stride, *, cap: int | None, seed: int) -> np.ndarray:
-    x, _ = CM.to_patches(images, patch, stride)
-    if cap and len(x) > cap:
-        x = x[D.subsample(len(x), cap, seed)]
-    return x
+    """The training inputs of in-memory images: the patches ``to_patches`` cuts, ``subsample(cap, seed)`` of them.
+
+    Only the kept patches are cut (a 512 px set would otherwise hold all its patches first).
+    """
+    if not patch and not (cap and len(images) > cap):
+        return np.asarray(images, dtype=np.float32)
+    stream = D.patch_stream([np.asarray(images, dtype=np.float32)], patch=patch, stride=stride, cap=cap, seed=seed)
+    return stream.gather(np.arange(len(stream)))
 
 
 def _train_and_score(
@@ -419,5 +423,6 @@ def compare(
         warnings=warnings,
         split_checks=checks,
         overlap=overlap,
+        train_seconds=run["train_seconds"],
     )
     return result

@@ -37,6 +37,7 @@ class Comparison:
         split_checks: :func:`~aeutils.compare.protocol.split_check` of every
             split used (``"comparison"``, ``"null_control"``, ``"null_halves"``).
         overlap: images the two sets share, :func:`~aeutils.compare.sets.set_overlap`.
+        train_seconds: wall seconds of each model's training (``{"A", "B", "merged"}``).
     """
 
     a: PreparedSet
@@ -55,6 +56,7 @@ class Comparison:
     warnings: list
     split_checks: dict = dataclasses.field(default_factory=dict)
     overlap: dict = dataclasses.field(default_factory=dict)
+    train_seconds: dict = dataclasses.field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -178,6 +180,7 @@ class Comparison:
             },
             "settings": self.settings,
             "seconds": round(self.seconds, 1),
+            "train_seconds": {k: round(v, 2) for k, v in self.train_seconds.items()},
             "warnings": self.warnings,
             "directions": self.decision.get("directions", []),
             "rejected": self.decision.get("rejected", []),

@@ -507,14 +507,35 @@ def check_outputs(paths: Sequence[str | None], inputs: Sequence[str]) -> list[Pa
             raise D.DataError(f"cannot write {path}: folder {out.parent} does not exist")
         if out.is_dir():
             raise D.DataError(f"cannot write {path}: it is a folder")
-        for src in inputs:
-            if src.startswith(("embedded:", "tfds:")):
-                continue
-            p = D.resolve_path(src.removeprefix("npz:").removeprefix("folder:")).resolve()
-            if out == p or (p.is_dir() and p in out.parents):
-                raise D.DataError(f"refusing to write {path}: it is inside input {src} (inputs are never modified)")
+        _refuse_inside_inputs(out, path, inputs)
         _probe_writable(out, path)
     return list(seen)
+
+
+def check_cache(folder: str, inputs: Sequence[str]) -> Path:
+    """The ``--cache`` folder: created if missing, writable, and not inside an input.
+
+    Raises:
+        DataError: a folder that cannot be made or written, or one inside an input.
+    """
+    path = Path(folder).expanduser().resolve()
+    _refuse_inside_inputs(path, folder, inputs)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise D.DataError(f"cannot use cache folder {folder}: {err.strerror or err}") from err
+    _probe_writable(path / "cache.probe", folder)
+    return path
+
+
+def _refuse_inside_inputs(out: Path, given: str, inputs: Sequence[str]) -> None:
+    """Raise DataError when ``out`` is an input or lies inside an input folder (inputs are never modified)."""
+    for src in inputs:
+        if src.startswith(("embedded:", "tfds:")):
+            continue
+        p = D.resolve_path(src.removeprefix("npz:").removeprefix("folder:")).resolve()
+        if out == p or (p.is_dir() and p in out.parents):
+            raise D.DataError(f"refusing to write {given}: it is inside input {src} (inputs are never modified)")
 
 
 def _probe_writable(out: Path, given: str) -> None:
@@ -538,6 +559,8 @@ def run_command(args) -> int:
     """Run ``compare`` from parsed arguments; returns the exit code (2 on bad input)."""
     try:
         check_outputs([args.json, args.html], [args.a, args.b])
+        if getattr(args, "cache", None):
+            check_cache(args.cache, [args.a, args.b])
         result = compare(
             args.a,
             args.b,

@@ -271,6 +271,8 @@ def test_cli_outputs_checked_before_loading(tmp_path, capsys, monkeypatch):
     assert rc == 2 and f"cannot write {same}: the same file is also given as output {same}" in err, err
     rc = cli_main(["compare", str(good), str(good), "--html", str(tmp_path / "no" / "r.html")])
     assert rc == 2 and "does not exist" in capsys.readouterr().err
+    rc = cli_main(["compare", str(good), str(good), "--cache", str(good / "cache")])
+    assert rc == 2 and "inside input" in capsys.readouterr().err
     assert not called and not (tmp_path / "r.out").exists()
     assert DC.check_outputs([str(tmp_path / "a.json"), None, str(tmp_path / "a.html")], [str(good)]) == [
         (tmp_path / "a.json").resolve(),
