@@ -32,7 +32,7 @@ import numpy as np
 import tensorflow as tf
 
 from aeutils.data.imageset import DataError, ImageSet
-from aeutils.data.patches import _starts
+from aeutils.data.patches import patch_starts
 from aeutils.data.sources import folder_labels, image_files, image_shape, read_image
 from aeutils.data.splits import subsample
 
@@ -104,9 +104,14 @@ class FileImages:
         if _shape is None:
             if not self.files:
                 raise DataError("no image files given")
-            shapes = {}
+            shapes, bad = {}, []
             for f in self.files:
-                shapes.setdefault(image_shape(f, size=size, grayscale=grayscale), []).append(f)
+                try:
+                    shapes.setdefault(image_shape(f, size=size, grayscale=grayscale), []).append(f)
+                except DataError as err:  # every unreadable file named, as the in-memory loader does
+                    bad.append(str(err).replace(": unreadable: ", " (", 1) + ")")
+            if bad:
+                raise DataError(f"{len(bad)} unreadable image file(s): " + "; ".join(bad))
             if len({s[-1] for s in shapes}) > 1:
                 counts = {c: sum(len(v) for s, v in shapes.items() if s[-1] == c) for c in (1, 3)}
                 raise DataError(
@@ -235,7 +240,7 @@ def patch_rows(n: int, h: int, w: int, patch: int, stride: int | None = None) ->
     if not patch:
         return np.stack([np.arange(n), np.zeros(n, int), np.zeros(n, int)], 1).astype(np.int64)
     stride = stride or patch
-    tops, lefts = _starts(h, patch, stride), _starts(w, patch, stride)
+    tops, lefts = patch_starts(h, patch, stride), patch_starts(w, patch, stride)
     return np.array([(i, t, l) for i in range(n) for t in tops for l in lefts], dtype=np.int64).reshape(-1, 3)
 
 
