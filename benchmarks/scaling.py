@@ -15,7 +15,7 @@ image side (64 → 512 px at 250 images; above 64 px the models see 32 px patche
 20,000 per set and epoch). The table ends with the fitted growth: seconds per image (least
 squares on the counts) and the log-log slope of time and of memory against images or pixels.
 
-    nice -n 10 .venv/bin/python benchmarks/scaling.py --quick      # about a minute
+    nice -n 10 .venv/bin/python benchmarks/scaling.py --quick      # 7 runs on small sets (6 min on the shared 2 cores)
     nice -n 10 .venv/bin/python benchmarks/scaling.py              # the full sweeps
 """
 
@@ -113,7 +113,7 @@ def growth(xs, ys) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a one-minute version (fewer, smaller sets; 1 epoch)")
+    parser.add_argument("--quick", action="store_true", help="small sets, 1 epoch, memory and streamed (meant as a one-minute check; 6 min measured on 2 shared cores)")
     parser.add_argument("--counts", default=None, help="images per set (default 250,500,1000,2000,4000)")
     parser.add_argument("--sizes", default=None, help="image sides in px (default 64,128,256,512)")
     parser.add_argument("--size-count", type=int, default=None, help="images per set in the size sweep (250)")
