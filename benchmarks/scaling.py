@@ -113,7 +113,7 @@ def growth(xs, ys) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="small sets, 1 epoch, memory and streamed (meant as a one-minute check; 6 min measured on 2 shared cores)")
+    parser.add_argument("--quick", action="store_true", help="small sets, 1 epoch, memory and streamed")
     parser.add_argument("--counts", default=None, help="images per set (default 250,500,1000,2000,4000)")
     parser.add_argument("--sizes", default=None, help="image sides in px (default 64,128,256,512)")
     parser.add_argument("--size-count", type=int, default=None, help="images per set in the size sweep (250)")
