@@ -22,9 +22,10 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 from scipy.ndimage import uniform_filter
-from scipy.stats import t as t_dist
 from skimage.metrics import structural_similarity
 from sklearn.metrics import average_precision_score, roc_auc_score, roc_curve
+
+from aeutils.stats import mean_interval  # the one Student-t interval of a mean (re-exported here)
 
 
 def _check_pair(x, y):
@@ -88,26 +89,6 @@ def reconstruction_metrics(x, y, *, value_range=(0.0, 1.0)) -> dict[str, np.ndar
     x = (np.asarray(x, dtype=np.float32) - lo) / (hi - lo)
     y = np.clip((np.asarray(y, dtype=np.float32) - lo) / (hi - lo), 0.0, 1.0)
     return {"mse": mse_per_image(x, y), "psnr": psnr_per_image(x, y), "ssim": ssim_per_image(x, y)}
-
-
-def mean_interval(values, *, confidence: float = 0.95) -> tuple[float, float] | None:
-    """Student-t interval for the mean of ``values`` (``None`` with fewer than two finite values).
-
-    The t quantile keeps small samples honest (with 3 values it is 4.30, not 1.96); for the
-    skewed per-image errors of a few hundred images it agrees with a bootstrap to within a few
-    percent, so one rule serves every summary and claim.
-
-    Example:
-    >>> lo, hi = mean_interval([1.0, 2.0, 3.0])
-    >>> round(lo, 3), round(hi, 3)
-    (-0.484, 4.484)
-    """
-    v = np.asarray(values, dtype=np.float64).ravel()
-    v = v[np.isfinite(v)]
-    if v.size < 2:
-        return None
-    half = t_dist.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
-    return float(v.mean() - half), float(v.mean() + half)
 
 
 def summarize(values) -> dict[str, float]:

@@ -193,6 +193,26 @@ def size_adjusted_power(null_p, shifted_p, *, fpr: float = 0.05) -> dict:
     }
 
 
+def mean_interval(values, *, confidence: float = 0.95) -> tuple[float, float] | None:
+    """Student-t interval for the mean of ``values`` (``None`` with fewer than two finite values).
+
+    The t quantile keeps small samples honest (with 3 values it is 4.30, not 1.96); for the
+    skewed per-image errors of a few hundred images it agrees with a bootstrap to within a few
+    percent, so one rule serves every summary and claim.
+
+    Example:
+    >>> lo, hi = mean_interval([1.0, 2.0, 3.0])
+    >>> round(lo, 3), round(hi, 3)
+    (-0.484, 4.484)
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        return None
+    half = student_t.ppf(0.5 + confidence / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
+    return float(v.mean() - half), float(v.mean() + half)
+
+
 def ratio_interval(numerator, denominator, *, level: float = 0.95) -> dict:
     """Geometric mean of the paired ratios ``numerator / denominator`` with a t-interval of the mean log ratio.
 
@@ -220,10 +240,8 @@ def ratio_interval(numerator, denominator, *, level: float = 0.95) -> dict:
         raise ValueError(f"ratio_interval needs paired non-empty samples, got {num.shape} and {den.shape}")
     d = np.log(num) - np.log(den)
     mean = float(d.mean())
-    half = 0.0
-    if d.size > 1:
-        half = float(student_t.ppf(0.5 + level / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size))
-    lo, hi = float(np.exp(mean - half)), float(np.exp(mean + half))
+    ci = mean_interval(d, confidence=level)
+    lo, hi = (float(np.exp(ci[0])), float(np.exp(ci[1]))) if ci else (float(np.exp(mean)),) * 2
     return {
         "ratio": float(np.exp(mean)), "ci95_low": lo, "ci95_high": hi, "n": int(d.size), "differs": lo > 1 or hi < 1
     }

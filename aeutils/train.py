@@ -130,8 +130,10 @@ def fit(
     Args:
         model: a model, or a function building one. With ``strategy`` it must be
             a function, so the variables are created inside ``strategy.scope()``.
-        x: training inputs: an array, or a ``tf.data.Dataset`` of ``(inputs, targets)``
-            batches (then ``y`` must be ``None`` and ``batch_size`` is the dataset's own).
+        x: training inputs: an array, a ``tf.data.Dataset`` of ``(inputs, targets)``
+            batches (then ``y`` must be ``None`` and ``batch_size`` is the dataset's own), or
+            images streamed from disk (:class:`aeutils.data.FileImages`, :class:`aeutils.data.PatchStream`:
+            decoded per batch, in the order the same images in memory would be).
         y: training targets; ``None`` means ``x`` (an autoencoder).
         validation_data: ``x_val``, ``(x_val, y_val)`` or a ``tf.data.Dataset``; needed for
             ``restore_best`` and the plateau/early-stop callbacks.
@@ -186,11 +188,17 @@ def fit(
         if y is not None:
             raise ValueError("with a tf.data dataset, y must be None: the dataset yields (inputs, targets)")
         train_ds = x
+    elif hasattr(x, "to_dataset"):  # images streamed from disk (aeutils.data.streaming), in make_dataset's order
+        if y is not None:
+            raise ValueError("with images streamed from disk, y must be None (an autoencoder's targets are its inputs)")
+        train_ds = x.to_dataset(batch_size=batch_size, shuffle=True, seed=seed)
     else:
         train_ds = make_dataset(x, y, batch_size=batch_size, shuffle=True, seed=seed)
     val_ds = None
     if isinstance(validation_data, tf.data.Dataset):
         val_ds = validation_data
+    elif hasattr(validation_data, "to_dataset"):
+        val_ds = validation_data.to_dataset(batch_size=batch_size)
     elif validation_data is not None:
         vx, vy = validation_data if isinstance(validation_data, tuple) else (validation_data, None)
         val_ds = make_dataset(vx, vy, batch_size=batch_size)

@@ -402,3 +402,33 @@ def test_near_duplicates_stay_on_one_side_and_are_one_unit():
     plain = split_check(_set(base_a, "x"), _set(base_b, "y"), {"A": (np.arange(8), np.arange(8, 12)),
                                                                "B": (np.arange(8), np.arange(8, 12))})
     assert not plain["grouped"] and plain["clean"]
+
+
+# ---------------------------------------------------------------------------
+# Folders larger than the memory budget: streamed, with the in-memory numbers
+# ---------------------------------------------------------------------------
+
+
+def _png_folder(path, images):
+    path.mkdir(parents=True, exist_ok=True)
+    for i, img in enumerate(images[..., 0]):
+        Image.fromarray(np.round(img * 255).astype(np.uint8)).save(path / f"{i:02d}.png")
+    return str(path)
+
+
+def test_streamed_compare_equals_in_memory(tmp_path):
+    a = _png_folder(tmp_path / "a", _blobs(20, 1))
+    b = _png_folder(tmp_path / "b", _stripes(20, 2))
+    kw = dict(patch=8, stride=4, epochs=3, seed=0, null_control=None, max_train_patches=150, **TINY)
+    eager = C.compare(a, b, memory_budget=None, **kw)
+    lazy = C.compare(a, b, memory_budget="1KiB", **kw)  # far below the sets' size: both stream from disk
+    assert eager.settings["streamed"] == {"A": False, "B": False}
+    assert lazy.settings["streamed"] == {"A": True, "B": True} and "decoded per batch" in lazy.a.source
+    for m in ("A", "B", "merged"):
+        np.testing.assert_allclose(lazy.histories[m]["loss"], eager.histories[m]["loss"], rtol=1e-5)
+    for k in eager.errors:
+        np.testing.assert_allclose(lazy.errors[k], eager.errors[k], rtol=1e-5, atol=1e-8)
+    assert lazy.verdict == eager.verdict and lazy.p_value == pytest.approx(eager.p_value, rel=1e-3, abs=1e-6)
+    cached = C.compare(a, b, memory_budget=0, cache=str(tmp_path / "cache"), merged=False, **kw)
+    np.testing.assert_allclose(cached.errors["A_by_B"], eager.errors["A_by_B"], rtol=1e-5, atol=1e-8)
+    assert len(list((tmp_path / "cache").glob("*.f32"))) == 2

@@ -143,3 +143,20 @@ def test_small_sample_intervals_use_student_t():
     big = np.random.default_rng(0).normal(size=2000)
     lo, hi = M.mean_interval(big)
     assert (hi - lo) / 2 == pytest.approx(1.96 * big.std(ddof=1) / np.sqrt(2000), rel=2e-3)
+
+
+def test_vae_elbo_interval_is_student_t():
+    """The VAE's held-out ELBO interval (the study's table row) is the t-interval: with 3 digits t = 4.30, not 1.96."""
+    from scipy.stats import t as student_t
+
+    from aeutils.stats import mean_interval, ratio_interval
+    from aeutils.studies.vae_latent_space import reference_rows
+
+    nelbo = np.array([101.0, 96.0, 110.0])
+    scores = {"negative_elbo": nelbo, "reconstruction": nelbo - 5, "kl": np.full(3, 5.0)}
+    row = reference_rows(M.summarize(nelbo), scores, "ours")[0]
+    assert row["ci95_half_width"] == pytest.approx(student_t.ppf(0.975, 2) * nelbo.std(ddof=1) / np.sqrt(3))
+    assert M.mean_interval is mean_interval  # one t helper, shared by summaries, claims and ratios
+    r = ratio_interval([2.0, 3.0, 2.5], [1.0, 1.0, 1.0])
+    lo, hi = mean_interval(np.log([2.0, 3.0, 2.5]))
+    assert (r["ci95_low"], r["ci95_high"]) == pytest.approx((np.exp(lo), np.exp(hi)))

@@ -51,7 +51,8 @@ for the benchmark in ``benchmarks/compare_power.py``.
 The package, one concept per module (every public name is re-exported here):
 
 * :mod:`~aeutils.compare.sets`: the two sets (:class:`PreparedSet`,
-  :func:`prepare_set`, :func:`image_groups`, :func:`check_pair`, :func:`split_heldout`);
+  :func:`prepare_set`, :func:`image_groups`, :func:`check_pair`, :func:`split_heldout`,
+  :func:`set_overlap`);
 * :mod:`~aeutils.compare.model`: the autoencoder, patches, per-image errors and codes;
 * :mod:`~aeutils.compare.decision`: the tests, Holm-adjusted (:func:`decision_tests`,
   :func:`group_breakdown`, :func:`verdict_text`);
@@ -91,8 +92,10 @@ from aeutils.compare.sets import (
     check_pair,
     check_source,
     image_groups,
+    overlap_warning,
     prepare_set,
     resolve_patch,
+    set_overlap,
     split_heldout,
 )
 from aeutils.stats import holm, ks_test, mann_whitney, mmd_test, robust_outliers, size_adjusted_power
@@ -118,6 +121,7 @@ __all__ = [
     "ks_test",
     "mann_whitney",
     "mmd_test",
+    "overlap_warning",
     "pca_codes",
     "plot_error_histograms",
     "plot_error_matrix",
@@ -129,6 +133,7 @@ __all__ = [
     "reconstruct",
     "resolve_patch",
     "robust_outliers",
+    "set_overlap",
     "size_adjusted_power",
     "split_heldout",
     "summary_text",

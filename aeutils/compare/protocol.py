@@ -24,8 +24,10 @@ from aeutils.compare.result import Comparison
 from aeutils.compare.sets import (
     PreparedSet,
     check_pair,
+    overlap_warning,
     prepare_set,
     resolve_patch,
+    set_overlap,
     split_heldout,
 )
 from aeutils.data.splits import group_split, groups_on_both_sides
@@ -52,10 +54,14 @@ def _progress_callback(label: str, epochs: int, stream):
 
 
 def _gather_training_inputs(images, patch, stride, *, cap: int | None, seed: int) -> np.ndarray:
-    x, _ = CM.to_patches(images, patch, stride)
-    if cap and len(x) > cap:
-        x = x[D.subsample(len(x), cap, seed)]
-    return x
+    """The training inputs of in-memory images: the patches ``to_patches`` cuts, ``subsample(cap, seed)`` of them.
+
+    Only the kept patches are cut (a 512 px set would otherwise hold all its patches first).
+    """
+    if not patch and not (cap and len(images) > cap):
+        return np.asarray(images, dtype=np.float32)
+    stream = D.patch_stream([np.asarray(images, dtype=np.float32)], patch=patch, stride=stride, cap=cap, seed=seed)
+    return stream.gather(np.arange(len(stream)))
 
 
 def _train_and_score(
@@ -72,12 +78,21 @@ def _train_and_score(
 
     patch, stride = settings["patch"], settings["stride"]
     shape = (patch, patch, a.images.shape[-1]) if patch else a.images.shape[1:]
-    train_sets = {"A": a.images[split["A"][0]], "B": b.images[split["B"][0]]}
-    held = {"A": a.images[split["A"][1]], "B": b.images[split["B"][1]]}
+    streamed = a.streamed or b.streamed
+    train_sets = {"A": a.take(split["A"][0]).images, "B": b.take(split["B"][0]).images}
+    held = {"A": a.take(split["A"][1]).images, "B": b.take(split["B"][1]).images}
     names = ["A", "B"] + (["merged"] if merged else [])
     models, histories, seconds = {}, {}, {}
     for m in names:
-        if m == "merged":
+        if streamed:  # the same inputs in the same order, gathered from disk per batch
+            x = D.patch_stream(
+                [train_sets[k] for k in (("A", "B") if m == "merged" else (m,))],
+                patch=patch,
+                stride=stride,
+                cap=settings["max_train_patches"],
+                seed=settings["seed"],
+            )
+        elif m == "merged":
             x = np.concatenate(
                 [
                     _gather_training_inputs(
@@ -186,6 +201,7 @@ def compare(
     size: int | None = None,
     grayscale: bool = False,
     limit: int | None = None,
+    value_range: tuple[float, float] | None = None,
     groups: str | None = "auto",
     split_groups: str | None = "auto",
     patch: int | None = None,
@@ -197,6 +213,8 @@ def compare(
     filters: Sequence[int] | str = (16, 32),
     code_channels: int = 4,
     max_train_patches: int | None = 20_000,
+    memory_budget=D.DEFAULT_MEMORY_BUDGET,
+    cache: str | None = None,
     seed: int = 0,
     alpha: float = 0.05,
     merged: bool = True,
@@ -214,6 +232,9 @@ def compare(
         size: resize every image to this side (px) first.
         grayscale: convert both sets to one channel.
         limit: at most this many images per set (seeded random subset).
+        value_range: the range float inputs are stored in (``.npz`` arrays, float image
+            files, arrays), e.g. ``(-1, 1)``; ``None``: ``(0, 1)`` for floats, the type's range
+            for integers. Values outside it are refused, never remapped.
         groups: per-image groups, see :func:`image_groups` (default: sub-folders
             or label names when the set has them).
         split_groups: near-duplicate groups kept on one side of every split
@@ -226,6 +247,12 @@ def compare(
         epochs, batch_size, learning_rate: the training budget of every model.
         filters, code_channels: the architecture, see :func:`build_compare_autoencoder`.
         max_train_patches: train on at most this many patches per set (seeded subset).
+        memory_budget: image folders whose decoded images (both sets together, after ``size``
+            and ``limit``; half each) exceed this (``"2GiB"``, bytes; ``None``: no limit) stay on
+            disk and are decoded per batch by the same decoder, with the same numbers
+            (:mod:`aeutils.data.streaming`).
+        cache: a folder where streamed sets keep their decoded images (raw float32, as large as
+            the decoded set), so epochs read pixels instead of decoding; ``None``: decode each time.
         seed: seeds the splits, the weights and the training order.
         alpha: family-wise level of the decision.
         merged: also train the merged autoencoder (step 2).
@@ -255,15 +282,30 @@ def compare(
     if null_control not in (None, "A", "B"):
         raise ValueError(f"null_control must be 'A', 'B' or None, got {null_control!r}")
     filters = parse_list(filters, int, name="filters", positive=True)
-    kw = {"size": size, "grayscale": grayscale, "limit": limit, "groups": groups, "split_groups": split_groups}
+    kw = {
+        "size": size,
+        "grayscale": grayscale,
+        "limit": limit,
+        "groups": groups,
+        "split_groups": split_groups,
+        "value_range": value_range,
+        "cache": cache,
+    }
+    budget = D.parse_bytes(memory_budget)
+    kw["memory_budget"] = None if budget is None else budget // 2
     sa = prepare_set(a, **kw, seed=seed)
     sb = prepare_set(b, **kw, seed=seed + 1)
+    overlap = set_overlap(sa, sb)
+    shared_warning = overlap_warning(overlap)
+    if shared_warning:
+        log(f"warning: {shared_warning}")
     patch, stride = resolve_patch(sa, sb, patch, stride)
     check_pair(sa, sb, patch=patch, stride=stride, heldout=heldout, filters=filters)
     settings = {
         "size": size,
         "grayscale": grayscale,
         "limit": limit,
+        "value_range": None if value_range is None else [float(v) for v in value_range],
         "groups": groups,
         "split_groups": split_groups,
         "unit": "image" if sa.split_groups is None and sb.split_groups is None else "near-duplicate group",
@@ -276,6 +318,8 @@ def compare(
         "filters": list(filters),
         "code_channels": code_channels,
         "max_train_patches": max_train_patches,
+        "memory_budget": memory_budget,
+        "streamed": {"A": sa.streamed, "B": sb.streamed},
         "seed": seed,
         "alpha": alpha,
         "merged": merged,
@@ -304,7 +348,7 @@ def compare(
         "B": robust_outliers(run["errors"]["B_by_B"], z=outlier_z),
     }
     groups_rows = group_breakdown(held_a, held_b, run["errors"], codes=run["codes"], alpha=alpha, seed=seed)
-    warnings = []
+    warnings = [shared_warning] if shared_warning else []
     null = None
     if null_control:
         base = sa if null_control == "A" else sb
@@ -378,5 +422,7 @@ def compare(
         seconds=time.perf_counter() - start,
         warnings=warnings,
         split_checks=checks,
+        overlap=overlap,
+        train_seconds=run["train_seconds"],
     )
     return result

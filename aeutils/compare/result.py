@@ -36,6 +36,8 @@ class Comparison:
         warnings: things the reader must know (e.g. a failed null control).
         split_checks: :func:`~aeutils.compare.protocol.split_check` of every
             split used (``"comparison"``, ``"null_control"``, ``"null_halves"``).
+        overlap: images the two sets share, :func:`~aeutils.compare.sets.set_overlap`.
+        train_seconds: wall seconds of each model's training (``{"A", "B", "merged"}``).
     """
 
     a: PreparedSet
@@ -53,6 +55,8 @@ class Comparison:
     seconds: float
     warnings: list
     split_checks: dict = dataclasses.field(default_factory=dict)
+    overlap: dict = dataclasses.field(default_factory=dict)
+    train_seconds: dict = dataclasses.field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -176,12 +180,14 @@ class Comparison:
             },
             "settings": self.settings,
             "seconds": round(self.seconds, 1),
+            "train_seconds": {k: round(v, 2) for k, v in self.train_seconds.items()},
             "warnings": self.warnings,
             "directions": self.decision.get("directions", []),
             "rejected": self.decision.get("rejected", []),
             "carried_by": self.decision.get("carried_by", []),
             "unit": self.decision.get("unit", "image"),
             "split_checks": self.split_checks,
+            "overlap": self.overlap,
             "split_groups": {
                 k: None if s.split_groups is None else s.split_groups.tolist()
                 for k, s in (("A", self.a), ("B", self.b))

@@ -10,6 +10,7 @@ independent of the training images.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import re
 from collections.abc import Sequence
@@ -35,7 +36,8 @@ class PreparedSet:
     Attributes:
         name: short name (folder or file stem, or the embedded set's name).
         source: one line saying where the pixels came from.
-        images: float32 ``(N, H, W, C)`` in [0, 1].
+        images: float32 ``(N, H, W, C)`` in [0, 1], or :class:`aeutils.data.FileImages` (the
+            same images left on disk, for a folder larger than the memory budget).
         groups: ``(N,)`` array of group names (str), or ``None``.
         ids: one name per image (file path, or ``"#i"``).
         split_groups: ``(N,)`` array of near-duplicate group names (str) kept
@@ -50,7 +52,8 @@ class PreparedSet:
     split_groups: np.ndarray | None = None
 
     def __post_init__(self):
-        self.images = np.asarray(self.images, dtype=np.float32)
+        if not isinstance(self.images, D.FileImages):  # images on disk stay there (streamed per batch)
+            self.images = np.asarray(self.images, dtype=np.float32)
         if self.images.ndim != 4:
             raise D.DataError(f"set {self.name!r}: images must be (N, H, W, C), got {self.images.shape}")
         if self.ids is None:
@@ -69,13 +72,18 @@ class PreparedSet:
     def __len__(self) -> int:
         return len(self.images)
 
+    @property
+    def streamed(self) -> bool:
+        """Whether the images stay on disk (:class:`aeutils.data.FileImages`), decoded per batch."""
+        return isinstance(self.images, D.FileImages)
+
     def take(self, index) -> PreparedSet:
         """The subset at ``index`` (an int array)."""
         index = np.asarray(index, dtype=np.int64)
         return PreparedSet(
             name=self.name,
             source=self.source,
-            images=self.images[index],
+            images=self.images.take(index) if self.streamed else self.images[index],
             groups=None if self.groups is None else self.groups[index],
             ids=[self.ids[i] for i in index],
             split_groups=None if self.split_groups is None else self.split_groups[index],
@@ -201,6 +209,9 @@ def prepare_set(
     split_groups: str | None = "auto",
     seed: int = 0,
     name: str | None = None,
+    value_range: tuple[float, float] | None = None,
+    memory_budget=None,
+    cache: str | None = None,
 ) -> PreparedSet:
     """Load and preprocess one image set for :func:`compare`.
 
@@ -219,6 +230,11 @@ def prepare_set(
             ``"labels"``, ``"none"``).
         seed: seed of ``limit``.
         name: display name (default: the set's own).
+        value_range: the range float inputs are stored in (see :func:`aeutils.data.load`).
+        memory_budget: an image folder whose decoded images (after ``size`` and ``limit``) exceed
+            this (``"2GiB"``, bytes) stays on disk and is decoded per batch
+            (:class:`aeutils.data.FileImages`, by the same decoder); ``None``: always in memory.
+        cache: a folder for the on-disk cache of a streamed set's decoded images, or ``None``.
 
     Returns:
         A :class:`PreparedSet`.
@@ -230,10 +246,17 @@ def prepare_set(
     if isinstance(source, PreparedSet):
         return source
     npz = None
+    data = None
     if isinstance(source, str):
         source = check_source(source)
         npz = _npz_path(source)
-        data = D.load(source, size=size, grayscale=grayscale)
+        if memory_budget is not None and source.startswith("folder:"):
+            lazy = D.open_folder(source[7:], size=size, grayscale=grayscale, value_range=value_range, cache=cache)
+            n_keep = min(len(lazy), limit) if limit else len(lazy)
+            if not D.fits(lazy.images.nbytes // len(lazy) * n_keep, memory_budget):
+                data = lazy
+        if data is None:
+            data = D.load(source, size=size, grayscale=grayscale, value_range=value_range)
     elif isinstance(source, D.ImageSet):
         data = source
         if size:
@@ -241,7 +264,7 @@ def prepare_set(
         if grayscale:
             data = data.with_images(D.to_grayscale(data.images))
     else:
-        arr = D.to_unit_range(np.asarray(source))
+        arr = D.to_unit_range(np.asarray(source), value_range, what="array")
         data = D.ImageSet(images=D.as_nhwc(arr, "array"), name=name or "array", source="in-memory array")
         if size:
             data = data.with_images(D.resize(data.images, size))
@@ -262,6 +285,12 @@ def prepare_set(
         keep = D.subsample(len(out), limit, seed)
         out = out.take(keep)
         out.source += f"; {limit} images chosen at random (seed {seed})"
+    if out.streamed:
+        out.images.check()  # every file decoded once now: unreadable ones are named before any training
+        out.source += (
+            f"; {out.images.nbytes / 2**20:.0f} MiB decoded, over the memory budget of {memory_budget}: "
+            "decoded per batch" + (f", cached in {cache}" if cache else "")
+        )
     return out
 
 
@@ -376,3 +405,96 @@ def split_heldout(n: int, heldout: float, seed: int, groups=None) -> tuple[np.nd
         raise D.DataError(f"{n} images are too few to hold out {heldout:.0%} (need {MIN_HELDOUT} held out)")
     perm = np.random.default_rng(seed).permutation(n)
     return np.sort(perm[n_held:]), np.sort(perm[:n_held])
+
+
+def _digests(s: PreparedSet, *, by_file: bool, chunk: int = 64) -> list[str]:
+    """One content hash per image: of the file's bytes (``by_file``), else of the prepared float32 pixels."""
+    if by_file:
+        out = []
+        for f in s.ids:
+            h = hashlib.blake2b(digest_size=16)
+            with open(f, "rb") as fh:
+                for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    h.update(block)
+            out.append(h.hexdigest())
+        return out
+    out = []
+    for i in range(0, len(s), chunk):  # a chunk at a time: streamed sets are decoded, never held whole
+        for img in np.asarray(s.images[i : i + chunk], dtype=np.float32):
+            data = np.ascontiguousarray(img).tobytes() + str(img.shape).encode()
+            out.append(hashlib.blake2b(data, digest_size=16).hexdigest())
+    return out
+
+
+def _files(s: PreparedSet) -> list[Path] | None:
+    if not s.ids or any(i.startswith("#") for i in s.ids):
+        return None
+    paths = [Path(i) for i in s.ids]
+    return [p.resolve() for p in paths] if all(p.is_file() for p in paths) else None
+
+
+def set_overlap(a: PreparedSet, b: PreparedSet, *, examples: int = 5) -> dict:
+    """Images that sets A and B share, by resolved file path or by content (the same bytes, or the same pixels).
+
+    Files are compared by their resolved paths and by a hash of their bytes when both sets are
+    image folders; otherwise by a hash of the prepared images (after resizing), so the same
+    picture loaded twice counts whatever its source. A shared image sits on both sides of the
+    comparison: it pulls the two sets together, and with a whole set shared the test compares
+    a set with itself.
+
+    Returns:
+        ``{"shared": images of A also in B, "shared_b": images of B also in A,
+        "of_a": shared / len(A), "of_b": shared_b / len(B), "same_files": A and B are the
+        same files, "by": "path or file content" | "pixels", "examples": [A's ids]}``.
+
+    Example:
+    >>> x = np.random.default_rng(0).random((4, 8, 8, 1)).astype(np.float32)
+    >>> o = set_overlap(PreparedSet("a", "", x), PreparedSet("b", "", x[2:]))
+    >>> o["shared"], o["of_a"], o["of_b"]
+    (2, 0.5, 1.0)
+    """
+    fa, fb = _files(a), _files(b)
+    by_file = fa is not None and fb is not None
+    da, db = _digests(a, by_file=by_file), _digests(b, by_file=by_file)
+    keys_b, keys_a = set(db), set(da)
+    if by_file:
+        keys_b |= {str(p) for p in fb}
+        keys_a |= {str(p) for p in fa}
+        in_b = [d in keys_b or str(p) in keys_b for d, p in zip(da, fa)]
+        in_a = [d in keys_a or str(p) in keys_a for d, p in zip(db, fb)]
+    else:
+        in_b = [d in keys_b for d in da]
+        in_a = [d in keys_a for d in db]
+    shared, shared_b = int(sum(in_b)), int(sum(in_a))
+    return {
+        "shared": shared,
+        "shared_b": shared_b,
+        "of_a": shared / max(len(a), 1),
+        "of_b": shared_b / max(len(b), 1),
+        "same_files": bool(by_file and set(fa) == set(fb)),
+        "by": "path or file content" if by_file else "pixels",
+        "examples": [a.ids[i] for i in np.flatnonzero(in_b)[:examples]],
+    }
+
+
+def overlap_warning(overlap: dict) -> str | None:
+    """The warning for sets that share images (``None`` when they share none).
+
+    Example:
+    >>> overlap_warning({"shared": 0, "shared_b": 0})
+    >>> o = {"shared": 3, "shared_b": 3, "of_a": 0.5, "of_b": 1.0, "same_files": False, "by": "pixels"}
+    >>> overlap_warning(o)[:40]
+    'sets A and B share images: 3 of A (50%) '
+    """
+    if not overlap["shared"] and not overlap["shared_b"]:
+        return None
+    if overlap["same_files"] or (overlap["of_a"] == 1.0 and overlap["of_b"] == 1.0):
+        return (
+            "sets A and B are the same images (by " + overlap["by"] + "): the comparison tests a set "
+            "against itself and can only say 'same'"
+        )
+    return (
+        f"sets A and B share images: {overlap['shared']} of A ({overlap['of_a']:.0%}) are also in B, "
+        f"{overlap['shared_b']} of B ({overlap['of_b']:.0%}) in A (by {overlap['by']}): shared images pull the "
+        "two sets together; remove them from one set for an honest comparison"
+    )

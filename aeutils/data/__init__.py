@@ -27,6 +27,10 @@ D.load("embedded:mnist5000")``); every name lives in one module:
   declared per set: :func:`register_near_duplicate_groups`);
 * :mod:`~aeutils.data.pipelines` — ``tf.data``: :func:`make_dataset`,
   :func:`folder_dataset`, :func:`random_crop_dataset`;
+* :mod:`~aeutils.data.streaming` — folders larger than memory: :class:`FileImages` (a lazy
+  array decoded by :func:`read_image`), :func:`open_folder`, :func:`load_or_open` (in memory
+  within a budget, else on disk), :class:`PatchStream` / :func:`patch_stream` (``tf.data``
+  batches in :func:`make_dataset`'s order), :func:`parse_bytes`;
 
 ``tf.image`` and ``tf.data`` make the data layer TensorFlow-only.
 """
@@ -52,6 +56,9 @@ from aeutils.data.sources import (
     DATA_DIR_ENV,
     IMAGE_SUFFIXES,
     TFDS_OFFLINE_HINT,
+    folder_labels,
+    image_files,
+    image_shape,
     load,
     load_folder,
     load_npz,
@@ -76,6 +83,17 @@ from aeutils.data.splits import (
     split_indices,
     split_keeping_test,
     subsample,
+)
+from aeutils.data.streaming import (
+    DEFAULT_MEMORY_BUDGET,
+    FileImages,
+    PatchStream,
+    fits,
+    load_or_open,
+    open_folder,
+    parse_bytes,
+    patch_rows,
+    patch_stream,
 )
 from aeutils.data.transforms import (
     INTEGER_RANGES,
@@ -154,4 +172,16 @@ __all__ = [
     "RANGE_TOLERANCE",
     "INTEGER_RANGES",
     "unscale",
+    "DEFAULT_MEMORY_BUDGET",
+    "FileImages",
+    "PatchStream",
+    "fits",
+    "folder_labels",
+    "image_files",
+    "image_shape",
+    "load_or_open",
+    "open_folder",
+    "parse_bytes",
+    "patch_rows",
+    "patch_stream",
 ]

@@ -40,14 +40,22 @@ def extract_patches(images: np.ndarray, patch: int, stride: int | None = None):
     n, h, w, _ = images.shape
     if h < patch or w < patch:
         raise DataError(f"images of {h}x{w} are smaller than a {patch}px patch")
-    tops = _starts(h, patch, stride)
-    lefts = _starts(w, patch, stride)
+    tops = patch_starts(h, patch, stride)
+    lefts = patch_starts(w, patch, stride)
     index = np.array([(i, t, l) for i in range(n) for t in tops for l in lefts], dtype=np.int64)
     patches = np.stack([images[i, t : t + patch, l : l + patch] for i, t, l in index])
     return patches, index
 
 
-def _starts(length: int, patch: int, stride: int) -> list[int]:
+def patch_starts(length: int, patch: int, stride: int) -> list[int]:
+    """Start offsets of patches along one side: every ``stride`` px, plus one flush with the far edge.
+
+    Example:
+    >>> patch_starts(10, 4, 3)
+    [0, 3, 6]
+    >>> patch_starts(11, 4, 3)
+    [0, 3, 6, 7]
+    """
     starts = list(range(0, length - patch + 1, stride))
     if starts[-1] != length - patch:
         starts.append(length - patch)

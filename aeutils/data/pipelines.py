@@ -52,32 +52,20 @@ def folder_dataset(
 ):
     """Stream a folder of images too large for memory as ``(x, x)`` batches in [0, 1].
 
-    Files are decoded and resized inside ``tf.data`` (PNG, JPEG, BMP, GIF).
-    ``cache`` keeps the decoded, resized images after the first epoch: ``""``
-    in memory, a file path on disk, ``None`` not at all.
+    Files are decoded per batch by :func:`aeutils.data.read_image` (the in-memory loader's own
+    decoder, faithful to bit depth and range) and resized to ``size``; ``channels=1`` converts
+    to gray. ``cache``: a folder where the decoded images are kept on disk after one pass, or
+    ``None``. See :mod:`aeutils.data.streaming`.
 
     Raises:
-        DataError: missing or empty folder.
+        DataError: missing or empty folder, unreadable files, mixed channel counts with ``channels=3``.
     """
-    root = Path(path)
-    if not root.is_dir():
-        raise DataError(f"no such folder: {root}")
-    suffixes = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-    files = sorted(str(p) for p in root.rglob("*") if p.suffix.lower() in suffixes)
-    if not files:
-        raise DataError(f"folder {root} holds no PNG/JPEG/BMP/GIF files")
+    from aeutils.data.streaming import open_folder  # streaming builds on this module's neighbours
 
-    def read(f):
-        img = tf.io.decode_image(tf.io.read_file(f), channels=channels, expand_animations=False)
-        img = tf.image.resize(tf.image.convert_image_dtype(img, tf.float32), (size, size), "area")
-        return img, img
-
-    ds = tf.data.Dataset.from_tensor_slices(files).map(read, num_parallel_calls=tf.data.AUTOTUNE)
-    if cache is not None:
-        ds = ds.cache(cache)
-    if shuffle:
-        ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(2)
+    images = open_folder(Path(path), size=size, grayscale=channels == 1, cache=cache or None).images
+    if cache:
+        images.check()
+    return images.to_dataset(batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 
 def random_crop_dataset(

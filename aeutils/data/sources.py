@@ -254,27 +254,29 @@ def load_folder(
             f"{sorted(shapes)[:3]}; pass size= to resize them"
         )
     images = np.stack(arrays).astype(np.float32)
-    rel = [f.relative_to(root) for f in files]
-    groups = [r.parts[0] if len(r.parts) > 1 else "" for r in rel]
-    names = sorted(set(groups))
-    labels = np.array([names.index(g) for g in groups]) if len(names) > 1 else None
+    labels, names = folder_labels(root, files)
     return ImageSet(
         images=images,
         labels=labels,
         name=root.name,
         source=f"image folder {root} ({len(files)} files)",
-        label_names=names if labels is not None else None,
+        label_names=names,
         paths=[str(f) for f in files],
     )
 
 
-def _unreadable_reason(err: Exception) -> str:
+def _unreadable_reason(err: Exception, path: Path | None = None) -> str:
+    """Why a file could not be decoded, in words: permission denied, empty, truncated, not an image."""
     text = str(err)
+    low = text.lower()
     if isinstance(err, PermissionError):
         return "permission denied"
-    if isinstance(err, UnidentifiedImageError):
+    if path is not None and path.is_file() and path.stat().st_size == 0:
+        return "empty file (0 bytes)"
+    if isinstance(err, UnidentifiedImageError) or "not a tiff" in low:
         return "not an image (or a format Pillow cannot read)"
-    if "truncated" in text.lower() or "broken data stream" in text.lower() or isinstance(err, EOFError):
+    truncated = ("truncated", "broken data stream", "failed to read", "unexpected end", "buffer is not large enough")
+    if isinstance(err, EOFError) or any(t in low for t in truncated):
         return f"truncated file ({text})"
     return f"{type(err).__name__}: {text}"
 
@@ -306,7 +308,7 @@ def read_image(
     try:
         if path.suffix.lower() in (".tif", ".tiff"):
             arr = tifffile.imread(path)
-            if arr.ndim == 3 and arr.shape[-1] not in (1, 3, 4) and arr.shape[0] in (1, 3, 4):
+            if arr.ndim == 3 and arr.shape[-1] not in (1, 2, 3, 4) and arr.shape[0] in (1, 3, 4):
                 arr = np.moveaxis(arr, 0, -1)  # planar (C, H, W) storage
         else:
             with Image.open(path) as im:
@@ -316,7 +318,7 @@ def read_image(
                 im.load()
                 arr = _pil_array(im)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as err:
-        raise DataError(f"{path}: unreadable: {_unreadable_reason(err)}") from err
+        raise DataError(f"{path}: unreadable: {_unreadable_reason(err, path)}") from err
     if arr.ndim == 2:
         arr = arr[..., None]
     if arr.ndim != 3 or arr.shape[-1] not in (1, 2, 3, 4):
@@ -331,6 +333,76 @@ def read_image(
     if size is not None and x.shape[:2] != as_hw(size):
         x = resize(x[None], size)[0]
     return x
+
+
+def image_shape(
+    path: str | os.PathLike,
+    *,
+    size: int | tuple[int, int] | None = None,
+    grayscale: bool = False,
+) -> tuple[int, int, int]:
+    """The ``(H, W, C)`` :func:`read_image` returns for a file, from its header (nothing decoded).
+
+    Channels follow :func:`read_image`: gray, gray + alpha, 16-bit, integer and float modes
+    give 1, everything else 3 (alpha dropped, palettes expanded).
+
+    Raises:
+        DataError: the file cannot be opened (the reason is named).
+
+    Example:
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "a.png"
+    >>> Image.fromarray(np.zeros((4, 6, 3), np.uint8)).save(f)
+    >>> image_shape(f), image_shape(f, size=8, grayscale=True)
+    ((4, 6, 3), (8, 8, 1))
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".tif", ".tiff"):
+            with tifffile.TiffFile(path) as t:
+                shp = tuple(t.series[0].shape)
+            if len(shp) == 3 and shp[-1] not in (1, 2, 3, 4) and shp[0] in (1, 3, 4):
+                shp = (*shp[1:], shp[0])  # planar storage, as read_image moves it
+            h, w = shp[:2]
+            c = 1 if len(shp) == 2 or shp[-1] in (1, 2) else 3
+        else:
+            with Image.open(path) as im:
+                w, h = im.size
+                c = 1 if im.mode in ("1", "L", "LA", "I", "F") or im.mode.startswith("I;16") else 3
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as err:
+        raise DataError(f"{path}: unreadable: {_unreadable_reason(err, path)}") from err
+    if grayscale:
+        c = 1
+    return (*as_hw(size), c) if size is not None else (int(h), int(w), c)
+
+
+def image_files(root: str | os.PathLike) -> list[Path]:
+    """The image files below ``root`` (recursive, sorted), as :func:`load_folder` reads them.
+
+    Raises:
+        DataError: a missing folder, or one without image files.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"no such folder: {root}{looked_in(root)}")
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    if not files:
+        raise DataError(f"folder {root} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+    return files
+
+
+def folder_labels(root: str | os.PathLike, files) -> tuple[np.ndarray | None, list[str] | None]:
+    """Labels from the first sub-folder level below ``root`` (``None`` when there is one level).
+
+    Returns:
+        ``(labels, label_names)``: int labels per file and the sorted sub-folder names.
+    """
+    rel = [Path(f).relative_to(root) for f in files]
+    groups = [r.parts[0] if len(r.parts) > 1 else "" for r in rel]
+    names = sorted(set(groups))
+    if len(names) <= 1:
+        return None, None
+    return np.array([names.index(g) for g in groups]), names
 
 
 def read_image_files(
@@ -351,11 +423,7 @@ def read_image_files(
             reason), or mixed channel counts without ``grayscale``.
     """
     root = Path(root)
-    if not root.is_dir():
-        raise DataError(f"no such folder: {root}{looked_in(root)}")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-    if not files:
-        raise DataError(f"folder {root} holds no image files ({', '.join(IMAGE_SUFFIXES)})")
+    files = image_files(root)
     arrays, bad = [], []
     for f in files:
         try:

@@ -23,7 +23,9 @@ import base64
 import html
 import io
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,6 +38,7 @@ from aeutils import data as D
 from aeutils.compare import (
     Comparison,
     compare,
+    overlap_warning,
     plot_error_histograms,
     plot_error_matrix,
     plot_groups,
@@ -350,6 +353,19 @@ def _figure_html(fig) -> str:
     return f'<img src="data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}">'
 
 
+def _overlap_html(result: Comparison) -> str:
+    """The page's paragraph on images the two sets share (empty when they share none)."""
+    o = getattr(result, "overlap", None) or {}
+    warning = overlap_warning(o) if o else None
+    if not warning:
+        return '<p class="overlap">Overlap: sets A and B share no images (by path, file content or pixels).</p>'
+    eg = ", ".join(o.get("examples", [])[:5])
+    return (
+        f'<p class="overlap" style="color:#a00"><b>Overlap:</b> {html.escape(warning)}'
+        f"{'. e.g. ' + html.escape(eg) if eg else ''}</p>"
+    )
+
+
 def write_html(result: Comparison, path: str | Path) -> Path:
     """Write a self-contained HTML report (summary, figures, the JSON) of a comparison.
 
@@ -372,7 +388,7 @@ def write_html(result: Comparison, path: str | Path) -> Path:
 <style>body{{font-family:sans-serif;margin:2em;max-width:1200px}}pre{{background:#f6f6f6;padding:1em;
 overflow-x:auto}}img{{max-width:100%}}.v{{font-size:1.2em;font-weight:bold}}</style></head><body>
 <h1>Dataset comparison by cross-reconstruction</h1>
-<p class="v">{html.escape(verdict_text(result.decision))}</p>
+<p class="v">{html.escape(verdict_text(result.decision))}</p>{_overlap_html(result)}
 <pre>{html.escape(summary_text(result))}</pre>{body}
 <h2>JSON</h2><pre>{html.escape(json.dumps(result.to_json(), indent=1))}</pre></body></html>"""
     path = Path(path)
@@ -405,6 +421,14 @@ def add_command(subparsers) -> None:
     p.add_argument("--heldout", type=float, default=0.3, metavar="F", help="held-out fraction of each set (0.3)")
     p.add_argument("--limit", type=int, metavar="N", help="at most N images per set (random, seeded)")
     p.add_argument(
+        "--range",
+        dest="value_range",
+        type=_value_range,
+        metavar="LO,HI",
+        help="the range float inputs are stored in, e.g. --range=-1,1 (default 0,1; integer files use their type's "
+        "range: 8-bit / 255, 16-bit / 65535); values outside it are refused, never remapped",
+    )
+    p.add_argument(
         "--groups",
         default="auto",
         metavar="SPEC",
@@ -417,6 +441,19 @@ def add_command(subparsers) -> None:
         help="near-duplicate groups kept on one side of the split and tested as one unit: auto (the groups "
         "the set declares), key:NAME, re:PATTERN, labels, none",
     )
+    p.add_argument(
+        "--memory-budget",
+        default=D.DEFAULT_MEMORY_BUDGET,
+        metavar="SIZE",
+        help=f"image folders whose decoded images exceed SIZE (both sets together; e.g. 512MiB, 8GB; none = no "
+        f"limit) stay on disk and are decoded per batch, with the same numbers ({D.DEFAULT_MEMORY_BUDGET})",
+    )
+    p.add_argument(
+        "--cache",
+        metavar="DIR",
+        help="with folders streamed from disk: keep their decoded images in DIR (raw float32, as large as the "
+        "decoded sets) so epochs read pixels instead of decoding",
+    )
     p.add_argument("--alpha", type=float, default=0.05, help="family-wise level (0.05)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of splits and training (0)")
     p.add_argument("--no-null-control", action="store_true", help="skip the null control")
@@ -425,33 +462,114 @@ def add_command(subparsers) -> None:
     p.set_defaults(func=run_command)
 
 
-def _check_output(path: str | None, inputs: Sequence[str]) -> None:
-    if not path:
-        return
-    out = Path(path).resolve()
-    if not out.parent.is_dir():
-        raise D.DataError(f"cannot write {path}: folder {out.parent} does not exist")
-    if out.is_dir():
-        raise D.DataError(f"cannot write {path}: it is a folder")
+def _value_range(text: str) -> tuple[float, float]:
+    """``"LO,HI"`` → ``(lo, hi)`` for ``--range`` (argparse turns the ValueError into exit 2)."""
+    lo, hi = parse_list(text, float, name="--range")
+    if not lo < hi:
+        raise ValueError(f"--range needs LO < HI, got {text}")
+    return lo, hi
+
+
+_value_range.__name__ = "range"  # argparse names the type in its message: "invalid range value"
+
+
+def check_outputs(paths: Sequence[str | None], inputs: Sequence[str]) -> list[Path]:
+    """Check, before anything is loaded or trained, that every output path can be written.
+
+    Each path must name a file (not a folder) in an existing folder where this process may
+    create files (tried with a probe file, removed at once, so it holds for any user, root
+    included), an existing file must be writable, no two outputs may be the same file, and
+    none may lie inside an input (inputs are never modified).
+
+    Args:
+        paths: the output paths given (``None`` or ``""``: not asked for).
+        inputs: the two sources, as given on the command line.
+
+    Returns:
+        The outputs asked for, resolved.
+
+    Raises:
+        DataError: the first problem, naming the path.
+
+    Example:
+    >>> check_outputs([None, None], ["embedded:digits8x8", "embedded:faces"])
+    []
+    """
+    seen: dict[Path, str] = {}
+    for path in paths:
+        if not path:
+            continue
+        out = Path(path).expanduser().resolve()
+        if out in seen:
+            raise D.DataError(f"cannot write {path}: the same file is also given as output {seen[out]}")
+        seen[out] = path
+        if not out.parent.is_dir():
+            raise D.DataError(f"cannot write {path}: folder {out.parent} does not exist")
+        if out.is_dir():
+            raise D.DataError(f"cannot write {path}: it is a folder")
+        _refuse_inside_inputs(out, path, inputs)
+        _probe_writable(out, path)
+    return list(seen)
+
+
+def check_cache(folder: str, inputs: Sequence[str]) -> Path:
+    """The ``--cache`` folder: created if missing, writable, and not inside an input.
+
+    Raises:
+        DataError: a folder that cannot be made or written, or one inside an input.
+    """
+    path = Path(folder).expanduser().resolve()
+    _refuse_inside_inputs(path, folder, inputs)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise D.DataError(f"cannot use cache folder {folder}: {err.strerror or err}") from err
+    _probe_writable(path / "cache.probe", folder)
+    return path
+
+
+def _refuse_inside_inputs(out: Path, given: str, inputs: Sequence[str]) -> None:
+    """Raise DataError when ``out`` is an input or lies inside an input folder (inputs are never modified)."""
     for src in inputs:
         if src.startswith(("embedded:", "tfds:")):
             continue
         p = D.resolve_path(src.removeprefix("npz:").removeprefix("folder:")).resolve()
         if out == p or (p.is_dir() and p in out.parents):
-            raise D.DataError(f"refusing to write {path}: it is inside input {src} (inputs are never modified)")
+            raise D.DataError(f"refusing to write {given}: it is inside input {src} (inputs are never modified)")
+
+
+def _probe_writable(out: Path, given: str) -> None:
+    """Raise DataError unless ``out`` can be written: an existing file opened for append, else a probe file."""
+    try:
+        if out.exists():
+            if not os.access(out, os.W_OK):
+                raise PermissionError(f"{out} is read-only")
+            with open(out, "ab"):
+                pass
+        else:
+            fd, probe = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".probe", dir=out.parent)
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as err:
+        why = "permission denied" if isinstance(err, PermissionError) else (err.strerror or str(err))
+        raise D.DataError(f"cannot write {given}: {why} (folder {out.parent}); choose another path") from err
 
 
 def run_command(args) -> int:
     """Run ``compare`` from parsed arguments; returns the exit code (2 on bad input)."""
     try:
-        for out in (args.json, args.html):
-            _check_output(out, [args.a, args.b])
+        check_outputs([args.json, args.html], [args.a, args.b])
+        if getattr(args, "cache", None):
+            check_cache(args.cache, [args.a, args.b])
         result = compare(
             args.a,
             args.b,
             size=args.size,
             grayscale=args.grayscale,
             limit=args.limit,
+            value_range=getattr(args, "value_range", None),
+            memory_budget=getattr(args, "memory_budget", D.DEFAULT_MEMORY_BUDGET),
+            cache=getattr(args, "cache", None),
             groups=args.groups,
             split_groups=getattr(args, "split_groups", "auto"),
             patch=args.patch,

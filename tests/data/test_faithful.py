@@ -1,5 +1,8 @@
 """Bad and awkward input: bit depths and value ranges read faithfully, or a DataError naming the problem."""
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tifffile
@@ -83,15 +86,35 @@ def test_mixed_gray_and_colour_folder_with_grayscale(tmp_path):
     assert s.images.shape == (2, 8, 8, 1) and np.allclose(s.images, 100 / 255, atol=1e-3)
 
 
-def test_unreadable_files_say_why(tmp_path):
+def test_unreadable_files_say_why(tmp_path, monkeypatch):
     Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(tmp_path / "ok.jpg", quality=90)
     data = (tmp_path / "ok.jpg").read_bytes()
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 3])
+    Image.fromarray((np.random.default_rng(0).random((64, 64)) * 65535).astype(np.uint16)).save(tmp_path / "p.png")
+    (tmp_path / "cut16.png").write_bytes((tmp_path / "p.png").read_bytes()[:3000])
+    tifffile.imwrite(tmp_path / "t.tif", np.zeros((64, 64), np.uint16))
+    (tmp_path / "cut.tif").write_bytes((tmp_path / "t.tif").read_bytes()[:2000])
     (tmp_path / "text.png").write_text("not an image")
+    (tmp_path / "empty.png").write_bytes(b"")
+    locked = tmp_path / "locked.png"
+    locked.write_bytes((tmp_path / "p.png").read_bytes())
+    locked.chmod(0)
+    if os.access(locked, os.R_OK):  # root reads anything: make the open fail as it would for a user
+        real_open = Image.open
+
+        def deny(path, *a, **k):
+            if Path(path).name == "locked.png":
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, *a, **k)
+
+        monkeypatch.setattr(Image, "open", deny)
     with pytest.raises(D.DataError) as err:
         D.load(str(tmp_path))
     msg = str(err.value)
-    assert "2 unreadable" in msg and "cut.jpg (truncated" in msg and "text.png (not an image" in msg
+    assert "6 unreadable" in msg, msg
+    for part in ("cut.jpg (truncated", "cut16.png (truncated", "cut.tif (truncated", "text.png (not an image",
+                 "empty.png (empty file", "locked.png (permission denied"):
+        assert part in msg, (part, msg)
 
 
 def test_jpeg_is_decoded_at_reduced_size(tmp_path):
@@ -136,3 +159,52 @@ def test_property_values_preserved_or_refused(dtype, shape, lo, span, declare, s
     else:
         expected = (x.astype(np.float64) - declared[0]) / (declared[1] - declared[0])
     np.testing.assert_allclose(out, np.clip(expected, 0, 1), atol=1e-5 * max(1.0, span))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    dtype=st.sampled_from(["uint8", "uint16", "int16", "float32", "float64"]),
+    shape=st.tuples(st.integers(1, 3), st.integers(1, 6), st.integers(1, 6), st.sampled_from([0, 1, 2, 3, 4])),
+    lo=st.floats(-2, 2, allow_nan=False),
+    span=st.floats(0.01, 3, allow_nan=False),
+    declare=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_property_loaders_preserve_or_refuse(tmp_path_factory, dtype, shape, lo, span, declare, seed):
+    """Random arrays through the file loaders (.npz and TIFF): the documented values, or a DataError."""
+    d = tmp_path_factory.mktemp("p")
+    n, h, w, c = shape
+    rng = np.random.default_rng(seed)
+    if dtype.startswith(("uint", "int")):
+        info = np.iinfo(dtype)
+        x = rng.integers(max(info.min, -300), min(info.max, 300) + 1, (n, h, w, max(c, 1))).astype(dtype)
+    else:
+        x = rng.uniform(lo, lo + span, (n, h, w, max(c, 1))).astype(dtype)
+    if c == 0:
+        x = x[..., 0]
+    declared = (float(x.min()), float(x.max()) + 1.0) if declare else None
+    expect = x.astype(np.float64)
+    if c == 0:
+        expect = expect[..., None]
+    if c in (2, 4):
+        expect = expect[..., :-1]
+    if declared:
+        expect = (expect - declared[0]) / (declared[1] - declared[0])
+    else:
+        expect = expect / {"uint8": 255, "uint16": 65535}.get(dtype, 1.0)
+    np.savez(d / "x.npz", images=x)
+    try:
+        out = D.load(f"npz:{d / 'x.npz'}", value_range=declared).images
+    except D.DataError as err:
+        assert "x.npz" in str(err)  # refusals name the file
+    else:
+        assert c != 2 and out.dtype == np.float32 and out.shape == (n, h, w, 1 if c in (0, 1) else 3)
+        np.testing.assert_allclose(out, np.clip(expect, 0, 1), atol=1e-5)
+    tifffile.imwrite(d / "x.tif", x[0])
+    try:
+        one = D.read_image(d / "x.tif", value_range=declared)
+    except D.DataError as err:
+        assert "x.tif" in str(err)
+    else:
+        assert one.dtype == np.float32 and one.shape[:2] == (h, w) and one.shape[-1] in (1, 3)
+        np.testing.assert_allclose(one, np.clip(expect[0], 0, 1)[..., : one.shape[-1]], atol=1e-5)

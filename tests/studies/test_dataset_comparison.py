@@ -232,3 +232,111 @@ def test_load_pair_lowlight_sim_deals_set_a(tmp_path):
     assert DC.load_pair("x", "y") == ("x", "y")
     on, off = DC.load_pair("embedded:motorcycle_tiles", DC.LOW_LIGHT_SIM)  # groups declared: dealt by position
     assert len(on) + len(off) == 150
+
+
+# ---------------------------------------------------------------------------
+# Outputs checked first, overlapping sets, --range (issue 18)
+# ---------------------------------------------------------------------------
+
+
+def _folder(path, n=12, seed=0, shape=(16, 16, 3)):
+    path.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        Image.fromarray((rng.random(shape) * 255).astype(np.uint8)).save(path / f"{i}.png")
+    return path
+
+
+def _unwritable_dir(tmp_path):
+    """A folder this process cannot create files in (root ignores mode bits: /sys refuses even root)."""
+    if os.geteuid() != 0:
+        d = tmp_path / "ro"
+        d.mkdir()
+        d.chmod(0o500)
+        return d
+    return __import__("pathlib").Path("/sys")
+
+
+def test_cli_outputs_checked_before_loading(tmp_path, capsys, monkeypatch):
+    good = _folder(tmp_path / "good")
+    called = []
+    monkeypatch.setattr(DC, "compare", lambda *a, **k: called.append(1))  # must never be reached
+    ro = _unwritable_dir(tmp_path)
+    rc = cli_main(["compare", str(good), str(good), "--json", str(ro / "r.json")])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"cannot write {ro / 'r.json'}: permission denied" in err, err
+    same = str(tmp_path / "r.out")
+    rc = cli_main(["compare", str(good), str(good), "--json", same, "--html", same])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"cannot write {same}: the same file is also given as output {same}" in err, err
+    rc = cli_main(["compare", str(good), str(good), "--html", str(tmp_path / "no" / "r.html")])
+    assert rc == 2 and "does not exist" in capsys.readouterr().err
+    rc = cli_main(["compare", str(good), str(good), "--cache", str(good / "cache")])
+    assert rc == 2 and "inside input" in capsys.readouterr().err
+    assert not called and not (tmp_path / "r.out").exists()
+    assert DC.check_outputs([str(tmp_path / "a.json"), None, str(tmp_path / "a.html")], [str(good)]) == [
+        (tmp_path / "a.json").resolve(),
+        (tmp_path / "a.html").resolve(),
+    ]
+    assert not list(tmp_path.glob(".*probe"))  # the probe file is removed
+
+
+def test_overlapping_sets_warned_and_reported(tmp_path, capsys):
+    a = _folder(tmp_path / "a", n=12, seed=1)
+    b = _folder(tmp_path / "b", n=8, seed=2)
+    for i in range(4):  # 4 of A's files copied into B under other names: shared by content
+        (b / f"copy{i}.png").write_bytes((a / f"{i}.png").read_bytes())
+    sa, sb = C.prepare_set(str(a)), C.prepare_set(str(b))
+    o = C.set_overlap(sa, sb)
+    assert (o["shared"], o["shared_b"], o["by"], o["same_files"]) == (4, 4, "path or file content", False)
+    assert o["of_a"] == pytest.approx(4 / 12) and o["of_b"] == pytest.approx(4 / 12)
+    same = C.set_overlap(sa, C.prepare_set(str(a)))
+    assert same["same_files"] and same["of_a"] == same["of_b"] == 1.0
+    assert "the same images" in C.overlap_warning(same)
+    arr = C.PreparedSet("arr", "", sa.images[:3])  # an array against a folder: compared by pixels
+    assert C.set_overlap(arr, sa)["shared"] == 3 and C.set_overlap(arr, sa)["by"] == "pixels"
+    assert C.overlap_warning(C.set_overlap(sa, C.prepare_set(str(_folder(tmp_path / "c", seed=3))))) is None
+    out = tmp_path / "out"
+    out.mkdir()
+    rc = cli_main(["compare", str(a), str(b), "--epochs", "1", "--patch", "0", "--batch-size", "8",
+                   "--no-null-control", "--json", str(out / "r.json"), "--html", str(out / "r.html")])
+    err = capsys.readouterr().err
+    assert rc == 0 and "warning: sets A and B share images: 4 of A (33%)" in err, err
+    js = json.loads((out / "r.json").read_text())
+    assert js["overlap"]["shared"] == 4 and js["overlap"]["of_b"] == pytest.approx(1 / 3)
+    assert any("share images" in w for w in js["warnings"])
+    assert "Overlap:" in (out / "r.html").read_text() and "4 of A (33%)" in (out / "r.html").read_text()
+
+
+def test_cli_range_declares_float_inputs(tmp_path, capsys, monkeypatch):
+    x = np.random.default_rng(0).uniform(-1, 1, (12, 16, 16)).astype(np.float32)
+    np.savez(tmp_path / "pm1.npz", images=x)
+    src = f"npz:{tmp_path / 'pm1.npz'}"
+    rc = cli_main(["compare", src, src, "--epochs", "1"])
+    assert rc == 2 and "outside the declared range" in capsys.readouterr().err
+    seen = {}
+    monkeypatch.setattr(DC, "compare", lambda a, b, **k: seen.update(k) or (_ for _ in ()).throw(D.DataError("x")))
+    cli_main(["compare", src, src, "--range=-1,1", "--memory-budget", "1MiB", "--cache", str(tmp_path / "c")])
+    assert seen["value_range"] == (-1.0, 1.0) and seen["memory_budget"] == "1MiB"
+    assert seen["cache"] == str(tmp_path / "c")
+    s = C.prepare_set(src, value_range=(-1, 1))
+    np.testing.assert_allclose(s.images[..., 0], (x + 1) / 2, atol=1e-6)
+    with pytest.raises(SystemExit):
+        cli_main(["compare", src, src, "--range", "1,0"])
+    assert "invalid range value" in capsys.readouterr().err
+
+
+def test_16bit_light_on_and_off_folders_come_out_different(tmp_path):
+    """16-bit photos at 30% brightness are read at 30% (not stretched back): the comparison says 'different'."""
+    on, off = tmp_path / "on", tmp_path / "off"
+    on.mkdir()
+    off.mkdir()
+    for i, img in enumerate(_blobs(30, 5)[..., 0]):
+        Image.fromarray(np.round(img * 65535).astype(np.uint16)).save(on / f"{i}.png")
+    for i, img in enumerate(_blobs(30, 6)[..., 0]):
+        Image.fromarray(np.round(0.3 * img * 65535).astype(np.uint16)).save(off / f"{i}.png")
+    sa, sb = C.prepare_set(str(on)), C.prepare_set(str(off))
+    assert sb.images.max() <= 0.3 + 1e-6 and sa.images.max() > 0.9  # brightness kept, as stored
+    keras.utils.set_random_seed(0)
+    r = C.compare(sa, sb, patch=0, epochs=15, seed=0, null_control=None, **TINY)
+    assert r.verdict == "different", r.summary()
