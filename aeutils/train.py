@@ -346,6 +346,56 @@ def _first_batch(ds):
     return x, (rest[0] if rest else x)
 
 
+def _symbolic_build_per_worker(m, strategy) -> None:
+    """Work around Keras 3.15 under MultiWorkerMirroredStrategy, whose ``fit`` starts by reducing a
+    tuple of per-replica batches across workers (``_maybe_symbolic_build``), which the collective
+    strategy cannot do ("unsupported type PerReplica"). The build only needs the shapes: take this
+    worker's local batch instead."""
+
+    def build(iterator=None, data_batch=None):
+        if iterator is not None:
+            for _, _, it in iterator:
+                data_batch = next(it)
+                break
+        data_batch = tf.nest.map_structure(
+            lambda v: strategy.experimental_local_results(v)[0]
+            if isinstance(v, tf.distribute.DistributedValues) else v,
+            data_batch,
+        )
+        with strategy.scope():
+            m._symbolic_build(data_batch=data_batch)
+
+    if hasattr(m, "_maybe_symbolic_build") and hasattr(m, "_symbolic_build"):
+        m._maybe_symbolic_build = build
+
+
+def _patch_keras_multi_worker_reduce() -> None:
+    """Work around Keras 3 under MultiWorkerMirroredStrategy (tensorflow/tensorflow#72388): each step's
+    logs are scalars, which Keras reduces across workers with ``axis=0`` ("Invalid reduction dimension
+    0 for input with 0 dimensions"). Reduce scalars with ``axis=None`` (the mean over workers); all
+    else goes to Keras unchanged. Applied only when ``fit`` runs in multi-worker mode."""
+    from keras.src.backend.tensorflow import trainer as keras_trainer
+
+    original = keras_trainer.reduce_per_replica
+    if getattr(original, "_aeutils_patched", False):
+        return
+
+    def reduce_per_replica(values, strategy, reduction):
+        if reduction not in ("auto", "mean") or not keras_trainer._collective_all_reduce_multi_worker(strategy):
+            return original(values, strategy, reduction)
+
+        def one(v):
+            first = v.values[0] if isinstance(v, tf.distribute.DistributedValues) else v
+            if getattr(first, "shape", None) is not None and first.shape.rank == 0:
+                return strategy.reduce("MEAN", v, axis=None)
+            return original(v, strategy, reduction)
+
+        return tf.nest.map_structure(one, values)
+
+    reduce_per_replica._aeutils_patched = True
+    keras_trainer.reduce_per_replica = reduce_per_replica
+
+
 def _per_batch_callbacks(callbacks) -> bool:
     base = keras.callbacks.Callback
     return any(getattr(type(c), h, None) is not getattr(base, h) for c in callbacks for h in _BATCH_HOOKS)
@@ -479,6 +529,9 @@ def fit(
     set_seed(seed)  # the timing check (if any) drew from the generators: same weights as without it
     m = build_and_compile() if ready_made else _build(build_and_compile, chosen, strategy)
 
+    if multi_worker:
+        _symbolic_build_per_worker(m, strategy)
+        _patch_keras_multi_worker_reduce()
     cbs = list(callbacks)
     if steps_per_execution is None:
         # Keras 3.15's multi-step loop fails under tf.distribute ("must feed a value for placeholder"
