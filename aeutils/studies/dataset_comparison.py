@@ -33,6 +33,7 @@ import numpy as np
 
 from aeutils import claims as CL
 from aeutils import data as D
+from aeutils import train as T
 from aeutils.compare import (
     Comparison,
     compare,
@@ -422,6 +423,13 @@ def add_command(subparsers) -> None:
     p.add_argument("--no-null-control", action="store_true", help="skip the null control")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON")
     p.add_argument("--html", metavar="FILE", help="write a rendered HTML report")
+    p.add_argument(
+        "--strategy",
+        default="none",
+        choices=T.STRATEGIES,
+        help="train under a tf.distribute strategy: none, mirrored (local GPUs), multi_worker (one process per "
+        "machine, cluster from TF_CONFIG; only the chief writes --json/--html)",
+    )
     p.set_defaults(func=run_command)
 
 
@@ -444,6 +452,8 @@ def _check_output(path: str | None, inputs: Sequence[str]) -> None:
 def run_command(args) -> int:
     """Run ``compare`` from parsed arguments; returns the exit code (2 on bad input)."""
     try:
+        # First, before other TensorFlow work: a multi-worker strategy configures the collectives.
+        T.set_default_strategy(getattr(args, "strategy", "none"))
         for out in (args.json, args.html):
             _check_output(out, [args.a, args.b])
         result = compare(
@@ -469,6 +479,8 @@ def run_command(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(result.summary())
+    if not T.is_chief():
+        return 0  # a multi-worker run's other workers trained alike; the chief writes
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_json(), indent=2))
         print(f"wrote {args.json}", file=sys.stderr)
