@@ -601,3 +601,9 @@ def predict(model: keras.Model, x, *, batch_size: int = 256):
     if isinstance(outs[0], (list, tuple)):
         return [np.concatenate([np.asarray(o[j]) for o in outs])[:n] for j in range(len(outs[0]))]
     return np.concatenate([np.asarray(o) for o in outs])[:n]
+
+
+if os.environ.get("AEUTILS_STRATEGY", "").lower().replace("-", "_") == "multi_worker":
+    # Collective ops must be configured before the first TensorFlow op of the process, so a
+    # notebook or study run with AEUTILS_STRATEGY=multi_worker gets its strategy at import.
+    set_default_strategy("multi_worker")
