@@ -54,9 +54,10 @@ def test_multi_worker_fit_two_processes_agree(tmp_path):
     script.write_text(WORKER)
     workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
     procs = []
+    path = os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")])
     for i in range(2):
         env = dict(os.environ, AEUTILS_STRATEGY="multi_worker", TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow",
-                   PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[1]), os.environ.get("PYTHONPATH", "")]),
+                   PYTHONPATH=path,
                    TF_CONFIG=json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}}))
         procs.append(subprocess.Popen([sys.executable, str(script), str(tmp_path)], env=env,
                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
@@ -109,3 +110,14 @@ def test_make_strategy_names_and_default(monkeypatch):
     finally:
         T.set_default_strategy(None)
     assert T.default_strategy() is None
+
+
+def test_agree_needs_every_replica_and_mirrored_is_not_multi_worker():
+    import tensorflow as tf
+
+    from aeutils import distribute
+
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
+    s = tf.distribute.MirroredStrategy(devices)
+    assert distribute.agree(s, True) is True and distribute.agree(s, False) is False
+    assert not distribute.in_multi_worker_mode(s) and not distribute.in_multi_worker_mode(None)
