@@ -121,3 +121,22 @@ def test_agree_needs_every_replica_and_mirrored_is_not_multi_worker():
     s = tf.distribute.MirroredStrategy(devices)
     assert distribute.agree(s, True) is True and distribute.agree(s, False) is False
     assert not distribute.in_multi_worker_mode(s) and not distribute.in_multi_worker_mode(None)
+
+
+def test_compare_takes_a_strategy_option(tmp_path):
+    import pytest
+
+    from aeutils.cli import build_parser
+
+    parser = build_parser()
+    args = parser.parse_args(["compare", "a", "b", "--strategy", "multi_worker"])
+    assert args.strategy == "multi_worker"
+    assert parser.parse_args(["compare", "a", "b"]).strategy == "none"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["compare", "a", "b", "--strategy", "ring"])
+    args = parser.parse_args(["compare", str(tmp_path / "missing"), str(tmp_path / "gone"), "--strategy", "mirrored"])
+    try:
+        assert args.func(args) == 2  # bad input still exits 2; the strategy was set first
+        assert type(T.default_strategy()).__name__ == "MirroredStrategy"
+    finally:
+        T.set_default_strategy(None)
