@@ -7,7 +7,9 @@ the per-image held-out negative ELBO of a VAE and the naive pixel-space
 interpolation to compare latent strips with, and the checks that read decoded
 images with a pixel classifier (:func:`fit_pixel_reader`, :func:`read_images`,
 :func:`strip_endpoints`) and score how codes gather by label
-(:func:`nearest_neighbour_hits`, :func:`chance_accuracy`).
+(:func:`nearest_neighbour_hits`, :func:`chance_accuracy`). Over 600 lines: all of it
+answers one question, what a code means, and the interactive explorer already lives
+apart (:mod:`aeutils.latent_explorer`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,19 @@
-"""One fit helper for every experiment: seeds, tf.data, callbacks (best weights, per-batch values), history."""
+"""One fit helper for every experiment: seeds, tf.data, callbacks, precision, distribution, history.
+
+Throughput (see README "Training throughput"): arrays go through ``tf.data`` (indices shuffled,
+whole batches gathered, prefetched), several steps run per ``tf.function`` call when no callback
+needs every batch, and ``precision="auto"`` trains in ``mixed_bfloat16`` where the hardware has
+native bf16 and a one-batch timing check shows it pays. Distribution: ``strategy=`` (or a
+process-wide default from :func:`set_default_strategy` / ``AEUTILS_STRATEGY``, in
+:mod:`aeutils.distribute`, re-exported here) takes a
+``tf.distribute`` strategy, including ``MultiWorkerMirroredStrategy`` across processes; writers
+ask :func:`is_chief`. TensorFlow-only (tf.data, tf.distribute).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -13,6 +24,21 @@ import numpy as np
 import tensorflow as tf
 
 from aeutils.data import make_dataset
+from aeutils.distribute import (  # noqa: F401  (re-exported: train.is_chief() etc.)
+    STRATEGIES,
+    agree,
+    default_strategy,
+    in_multi_worker_mode,
+    is_chief,
+    make_strategy,
+    prepare_multi_worker,
+    set_default_strategy,
+)
+
+logger = logging.getLogger("aeutils.train")
+PRECISIONS = ("float32", "mixed_bfloat16", "auto")
+BF16_MIN_SPEEDUP = 1.1  # "auto" picks bf16 only when one batch's step is at least this much faster
+_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
 
 
 @dataclasses.dataclass
@@ -25,6 +51,8 @@ class TrainResult:
         seconds: wall time of training.
         epochs_run: epochs actually run (early stopping may cut them).
         best_epoch: 1-based epoch whose weights the model holds, when known.
+        precision: the precision trained in, ``"float32"`` or ``"mixed_bfloat16"``.
+        precision_reason: why (what ``"auto"`` found, or "asked").
     """
 
     model: keras.Model
@@ -32,6 +60,8 @@ class TrainResult:
     seconds: float
     epochs_run: int
     best_epoch: int | None = None
+    precision: str = "float32"
+    precision_reason: str = "asked"
 
     def __repr__(self) -> str:
         """A one-line summary: model, epochs, best epoch, final losses and time."""
@@ -102,6 +132,146 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(int(seed))
 
 
+# --- precision ---------------------------------------------------------------------------------
+
+
+def native_bf16() -> tuple[bool, str]:
+    """Whether this machine computes bfloat16 natively, and where that was read.
+
+    A GPU of compute capability 8.0 or more, or a CPU whose ``/proc/cpuinfo`` flags include
+    ``avx512_bf16`` or ``amx_bf16``.
+
+    Returns:
+        ``(True/False, reason)``.
+    """
+    for gpu in tf.config.list_physical_devices("GPU"):
+        cc = tf.config.experimental.get_device_details(gpu).get("compute_capability")
+        if cc and tuple(cc) >= (8, 0):
+            return True, f"GPU compute capability {cc[0]}.{cc[1]}"
+    try:
+        flags = set()
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags.update(line.split(":", 1)[1].split())
+    except OSError:
+        return False, "no /proc/cpuinfo to read CPU flags from"
+    found = sorted(flags & {"avx512_bf16", "amx_bf16"})
+    if found:
+        return True, f"CPU flags {', '.join(found)}"
+    return False, "no native bf16 (CPU has neither avx512_bf16 nor amx_bf16, no bf16 GPU)"
+
+
+def _float32_outputs(model) -> None:
+    """Compute the layers that produce a model's outputs in float32, so the loss sees float32."""
+    outputs = getattr(model, "outputs", None)
+    if not outputs:  # a subclassed model: Keras' loss still casts its inputs to float32
+        return
+    for t in outputs:
+        history = getattr(t, "_keras_history", None)
+        op = history[0] if history else None
+        if isinstance(op, keras.Model):
+            _float32_outputs(op)
+        elif isinstance(op, keras.layers.Layer):
+            op.dtype_policy = "float32"
+
+
+def _build(builder, policy: str, strategy=None):
+    """Build with ``builder`` under the global dtype ``policy`` (restored after) and ``strategy``."""
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+        if strategy is not None:
+            with strategy.scope():
+                m = builder()
+        else:
+            m = builder()
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
+    if policy != "float32":
+        _float32_outputs(m)
+    return m
+
+
+def _step(m, batch) -> float:
+    t = time.perf_counter()
+    m.train_on_batch(*batch)
+    return time.perf_counter() - t
+
+
+def bf16_pays(builder, batch, *, min_speedup: float = BF16_MIN_SPEEDUP, reps: int = 5) -> tuple[bool, str]:
+    """Time one batch's training step in float32 and in ``mixed_bfloat16``; bf16 pays if ``min_speedup`` faster.
+
+    The two models' steps alternate ``reps`` times after a traced warm-up, and each keeps its
+    fastest step: load from other processes only slows a step, and hits both alike.
+
+    Args:
+        builder: a function returning a compiled model (called once per precision).
+        batch: ``(x, y)`` of one training batch.
+        min_speedup: float32 step time / bf16 step time needed.
+
+    Returns:
+        ``(pays, reason)`` with both step times in the reason.
+    """
+    m32, m16 = _build(builder, "float32"), _build(builder, "mixed_bfloat16")
+    _step(m32, batch), _step(m16, batch)  # trace
+    times = [(_step(m32, batch), _step(m16, batch)) for _ in range(reps)]
+    t32, t16 = min(t for t, _ in times), min(t for _, t in times)
+    pays = t32 / t16 >= min_speedup
+    return pays, f"one batch: float32 {1e3 * t32:.1f} ms, bf16 {1e3 * t16:.1f} ms ({t32 / t16:.2f}x)"
+
+
+_precision_cache: dict = {}
+
+
+def choose_precision(precision: str, builder=None, batch=None, *, strategy=None, key=None) -> tuple[str, str]:
+    """Resolve ``precision`` (``"float32"``, ``"mixed_bfloat16"`` or ``"auto"``) to a policy and a reason.
+
+    ``"auto"`` picks ``mixed_bfloat16`` only where :func:`native_bf16` holds and
+    :func:`bf16_pays` on ``batch`` (needs ``builder``); the answer is kept per ``key``
+    (model, input shape, batch size), so a study that trains the same model many times
+    times it once. Under a multi-worker strategy all workers must agree on bf16.
+
+    Raises:
+        ValueError: an unknown precision.
+
+    Example:
+    >>> choose_precision("float32")
+    ('float32', 'asked')
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision, "asked"
+    if key is not None and key in _precision_cache:
+        return _precision_cache[key]
+    native, why = native_bf16()
+    if not native:
+        choice = ("float32", why)
+    elif builder is None or batch is None:
+        choice = ("float32", f"{why}, but no builder to time (pass a function that builds the model)")
+    else:
+        pays, timing = bf16_pays(builder, batch)
+        if in_multi_worker_mode(strategy):
+            pays = agree(strategy, pays)
+        choice = ("mixed_bfloat16" if pays else "float32", f"{why}; {timing}")
+    if key is not None:
+        _precision_cache[key] = choice
+    return choice
+
+
+def _first_batch(ds):
+    x, *rest = next(iter(ds.take(1)))
+    return x, (rest[0] if rest else x)
+
+
+def _per_batch_callbacks(callbacks) -> bool:
+    base = keras.callbacks.Callback
+    return any(getattr(type(c), h, None) is not getattr(base, h) for c in callbacks for h in _BATCH_HOOKS)
+
+
+# --- fit ---------------------------------------------------------------------------------------
+
+
 def fit(
     model: keras.Model | Callable[[], keras.Model],
     x,
@@ -118,6 +288,8 @@ def fit(
     reduce_lr_factor: float = 0.5,
     early_stopping_patience: int | None = None,
     strategy=None,
+    precision: str = "float32",
+    steps_per_execution: int | None = None,
     seed: int = 0,
     verbose: int | str = "auto",
     callbacks=(),
@@ -128,8 +300,9 @@ def fit(
     """Compile and train a model with Adam, seeded, on arrays through ``tf.data`` (or on a ``tf.data`` dataset).
 
     Args:
-        model: a model, or a function building one. With ``strategy`` it must be
-            a function, so the variables are created inside ``strategy.scope()``.
+        model: a model, or a function building one. With ``strategy`` or a precision other
+            than float32 it must be a function, so the variables are created inside
+            ``strategy.scope()`` and under the dtype policy.
         x: training inputs: an array, a ``tf.data.Dataset`` of ``(inputs, targets)``
             batches (then ``y`` must be ``None`` and ``batch_size`` is the dataset's own), or
             images streamed from disk (:class:`aeutils.data.FileImages`, :class:`aeutils.data.PatchStream`:
@@ -144,7 +317,14 @@ def fit(
         restore_best: keep the weights with the lowest validation loss.
         reduce_lr_patience: if set, ReduceLROnPlateau(``reduce_lr_factor``, patience).
         early_stopping_patience: if set, EarlyStopping on validation loss.
-        strategy: a ``tf.distribute.Strategy`` (e.g. MirroredStrategy).
+        strategy: a ``tf.distribute.Strategy`` (e.g. MirroredStrategy, MultiWorkerMirroredStrategy);
+            ``None`` uses :func:`default_strategy` (none unless set). Every worker of a
+            multi-worker run calls ``fit`` with the same data and seed.
+        precision: ``"float32"``, ``"mixed_bfloat16"`` (variables float32, compute bf16, the
+            output layers and the loss float32) or ``"auto"`` (see :func:`choose_precision`);
+            the global dtype policy is restored afterwards.
+        steps_per_execution: training steps per ``tf.function`` call; ``None`` = up to 16 when
+            no callback needs every batch (e.g. :class:`BatchValues`) and no strategy, else 1.
         seed: seeds weights, shuffling and any dropout.
         verbose: Keras progress display.
         callbacks: extra callbacks.
@@ -152,14 +332,15 @@ def fit(
             with its own ``train_step``); they are still compiled with Adam if
             not compiled yet.
         steps_per_epoch: batches per epoch, for an endless dataset.
-        log_dir: if set, TensorBoard logs and a CSV history (``history.csv``) go there.
+        log_dir: if set, TensorBoard logs and a CSV history (``history.csv``) go there
+            (the chief's only, in a multi-worker run).
 
     Returns:
-        A :class:`TrainResult`.
+        A :class:`TrainResult` (with the precision chosen and why, also logged).
 
     Raises:
-        ValueError: callbacks that need validation data without it, a
-            strategy with a ready-made model, or ``y`` given with a dataset.
+        ValueError: callbacks that need validation data without it, a strategy or bf16 with a
+            ready-made model, ``y`` given with a dataset, an unknown precision.
     """
 
     set_seed(seed)
@@ -168,21 +349,20 @@ def fit(
         if reduce_lr_patience or early_stopping_patience:
             raise ValueError("reduce_lr_patience/early_stopping_patience need validation_data")
         restore_best = False
-    if strategy is not None and isinstance(model, keras.Model):
+    ready_made = isinstance(model, keras.Model)
+    if strategy is None and not ready_made:
+        strategy = default_strategy()
+    if strategy is not None and ready_made:
         raise ValueError("with a strategy, pass a function that builds the model")
+    if precision == "mixed_bfloat16" and ready_made:
+        raise ValueError("precision='mixed_bfloat16' needs a function that builds the model (under the policy)")
 
     def build_and_compile():
-        m = model() if callable(model) and not isinstance(model, keras.Model) else model
+        m = model if ready_made else model()
         if compile_model or not getattr(m, "compiled", False):
             kwargs = {"loss": loss, "metrics": metrics} if compile_model else {}
             m.compile(optimizer=keras.optimizers.Adam(learning_rate), **kwargs)
         return m
-
-    if strategy is not None:
-        with strategy.scope():
-            m = build_and_compile()
-    else:
-        m = build_and_compile()
 
     if isinstance(x, tf.data.Dataset):
         if y is not None:
@@ -202,8 +382,41 @@ def fit(
     elif validation_data is not None:
         vx, vy = validation_data if isinstance(validation_data, tuple) else (validation_data, None)
         val_ds = make_dataset(vx, vy, batch_size=batch_size)
+    multi_worker = in_multi_worker_mode(strategy)
+    if multi_worker:
+        # In-memory data has no files to shard by: every worker builds the same seeded
+        # pipeline and keeps its share of each global batch.
+        options = tf.data.Options()
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+        train_ds = train_ds.with_options(options)
+        val_ds = val_ds.with_options(options) if val_ds is not None else None
 
+    if ready_made:
+        chosen, reason = choose_precision(precision, None, None)
+    else:
+        key = (getattr(model, "__qualname__", None), tuple(train_ds.element_spec[0].shape), batch_size,
+               compile_model, str(loss), multi_worker)
+        chosen, reason = choose_precision(
+            precision, build_and_compile, _first_batch(train_ds) if precision == "auto" else None,
+            strategy=strategy, key=key,
+        )
+    if precision != "float32":
+        logger.info("precision %s (%s)", chosen, reason)
+    set_seed(seed)  # the timing check (if any) drew from the generators: same weights as without it
+    m = build_and_compile() if ready_made else _build(build_and_compile, chosen, strategy)
+
+    if multi_worker:
+        prepare_multi_worker(m, strategy)
     cbs = list(callbacks)
+    if steps_per_execution is None:
+        # Keras 3.15's multi-step loop fails under tf.distribute ("must feed a value for placeholder"
+        # in while/cond), so a strategy runs one step per call.
+        steps_per_execution = 1 if _per_batch_callbacks(cbs) or strategy is not None else 16
+        if steps_per_epoch:
+            steps_per_execution = min(steps_per_execution, int(steps_per_epoch))
+    if getattr(m, "steps_per_execution", 1) != int(steps_per_execution):
+        m.steps_per_execution = int(steps_per_execution)
+        m.train_function = m.test_function = m.predict_function = None  # traced for the old value
     best = RestoreBest() if restore_best else None
     if best:
         cbs.append(best)
@@ -211,7 +424,7 @@ def fit(
         cbs.append(keras.callbacks.ReduceLROnPlateau(factor=reduce_lr_factor, patience=reduce_lr_patience))
     if early_stopping_patience:
         cbs.append(keras.callbacks.EarlyStopping(patience=early_stopping_patience))
-    if log_dir is not None:
+    if log_dir is not None and is_chief(strategy):
         Path(log_dir).mkdir(parents=True, exist_ok=True)
         cbs += [
             keras.callbacks.TensorBoard(str(log_dir)),
@@ -231,6 +444,8 @@ def fit(
         seconds=seconds,
         epochs_run=epochs_run,
         best_epoch=best.best_epoch if best else epochs_run,
+        precision=chosen,
+        precision_reason=reason,
     )
 
 
@@ -261,3 +476,4 @@ def predict(model: keras.Model, x, *, batch_size: int = 256):
     if isinstance(outs[0], (list, tuple)):
         return [np.concatenate([np.asarray(o[j]) for o in outs])[:n] for j in range(len(outs[0]))]
     return np.concatenate([np.asarray(o) for o in outs])[:n]
+

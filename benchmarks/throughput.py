@@ -1,15 +1,26 @@
-"""Training throughput of aeutils.train.fit against a plain model.fit on NumPy arrays.
+"""Training throughput of aeutils.train.fit against a plain model.fit on NumPy arrays, float32 and bf16.
 
-    .venv/bin/python benchmarks/throughput.py [--images 8192] [--epochs 3] [--architecture 32-48-64-single] [--rounds 2]
+    nice -n 10 .venv/bin/python benchmarks/throughput.py [--images 3072] [--epochs 4] [--rounds 5] [--profile]
 
-Both runs train the same architecture from the same initial weights on the same
-CIFAR-10 images (or embedded patches if the file is missing); the first epoch
-of each is a warm-up and is not timed. Also prints the achieved GFLOP/s
-(analytic FLOPs of the convolutions, x3 for forward + backward) against a
-float32 matmul measured in the same run.
+Every round trains the same architecture from the same initial weights on the same CIFAR-10
+images (embedded patches if the file is missing) along each path, in turn: plain
+``model.fit(x, x)`` on NumPy, ``aeutils.train.fit`` in float32 and ``aeutils.train.fit`` in
+``mixed_bfloat16``. The first epoch of each fit is warm-up (tracing) and untimed; a path's rate
+in a round is images / its fastest timed epoch (load from other processes only slows epochs).
+Alternating the paths round by round lets load from other processes hit all alike;
+the ratio train.fit / plain is taken per round (paired) and
+given as the median with a distribution-free interval for the median (order statistics, >= 90%).
+``precision="auto"`` is resolved once (what train.fit would choose here) and its path is the
+headline. Validation loss (1,024 held-out images) after each fit checks equal quality; round r
+shuffles with seed r on every path (the orders differ between plain fit and train.fit, so the
+rounds' val-loss spread shows what order alone does).
+``--profile`` first splits one epoch: input pipeline alone, compute alone (one cached batch),
+the whole epoch.
 """
 
 import argparse
+import math
+import platform
 import time
 from pathlib import Path
 
@@ -18,8 +29,8 @@ import numpy as np
 import tensorflow as tf
 
 from aeutils import data as D
+from aeutils import train as T
 from aeutils.models import build_cae
-from aeutils.train import fit
 
 
 def conv_flops(model) -> float:
@@ -28,12 +39,10 @@ def conv_flops(model) -> float:
     for layer in _layers(model):
         if isinstance(layer, keras.layers.Conv2DTranspose):
             h, w = layer.input.shape[1:3]
-            k = np.prod(layer.kernel_size)
-            total += 2.0 * h * w * k * layer.input.shape[-1] * layer.filters
+            total += 2.0 * h * w * np.prod(layer.kernel_size) * layer.input.shape[-1] * layer.filters
         elif isinstance(layer, keras.layers.Conv2D):
             h, w = layer.output.shape[1:3]
-            k = np.prod(layer.kernel_size)
-            total += 2.0 * h * w * k * layer.input.shape[-1] * layer.filters
+            total += 2.0 * h * w * np.prod(layer.kernel_size) * layer.input.shape[-1] * layer.filters
         elif isinstance(layer, keras.layers.Dense):
             total += 2.0 * layer.input.shape[-1] * layer.units
     return total
@@ -47,18 +56,52 @@ def _layers(model):
             yield layer
 
 
-def matmul_gflops(n=2048, reps=20) -> float:
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
+def matmul_gflops(dtype=tf.float32, n=2048, reps=10) -> float:
+    """Best-of-3 GFLOP/s of an n x n matmul in ``dtype``."""
+    a = tf.cast(tf.random.normal((n, n)), dtype)
+    b = tf.cast(tf.random.normal((n, n)), dtype)
     tf.matmul(a, b).numpy()
-    t = time.perf_counter()
-    for _ in range(reps):
-        c = tf.matmul(a, b)
-    c.numpy()
-    return 2.0 * n**3 * reps / (time.perf_counter() - t) / 1e9
+    best = 0.0
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(reps):
+            c = tf.matmul(a, b)
+        c.numpy()
+        best = max(best, 2.0 * n**3 * reps / (time.perf_counter() - t) / 1e9)
+    return best
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo and the cores this process may use."""
+    import os
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{name}, {cores} cores"
+
+
+def median_interval(values, coverage=0.90):
+    """Median and the narrowest order-statistic interval (x_(k), x_(n+1-k)) covering the median with >= coverage."""
+    v = np.sort(np.asarray(values, float))
+    n = len(v)
+    best = (v[0], v[-1], 1 - 2 * 0.5**n)
+    for k in range(1, n // 2 + 1):
+        cover = 1 - 2 * sum(math.comb(n, i) for i in range(k)) / 2**n
+        if cover >= coverage:
+            best = (v[k - 1], v[n - k], cover)
+    return float(np.median(v)), best
 
 
 class EpochTimer(keras.callbacks.Callback):
+    """Wall time of each epoch (epoch-level only, so train.fit keeps several steps per call)."""
+
     def on_train_begin(self, logs=None):
         self.times = []
 
@@ -69,57 +112,124 @@ class EpochTimer(keras.callbacks.Callback):
         self.times.append(time.perf_counter() - self.t)
 
 
+def profile(x, arch, batch_size, weights):
+    """Where one epoch's time goes: the input pipeline alone, compute alone, the whole epoch."""
+    n = len(x)
+    ds = D.make_dataset(x, batch_size=batch_size, shuffle=True)
+    for _ in ds:
+        pass
+    t = time.perf_counter()
+    for _ in ds:
+        pass
+    rate = n / (time.perf_counter() - t)
+    print(f"profile: input pipeline alone (make_dataset, shuffle + gather + prefetch): {rate:,.0f} img/s")
+    steps = math.ceil(n / batch_size)
+    for policy in ("float32", "mixed_bfloat16"):
+        keras.mixed_precision.set_global_policy(policy)
+        m = build_cae(arch)
+        keras.mixed_precision.set_global_policy("float32")
+        m.set_weights(weights)
+        m.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", steps_per_execution=16)
+        one = tf.data.Dataset.from_tensors((x[:batch_size], x[:batch_size])).cache().repeat()
+        timer = EpochTimer()
+        m.fit(one, epochs=3, steps_per_epoch=steps, verbose=0, callbacks=[timer])
+        print(f"profile: compute alone ({policy}, one cached batch, {steps} steps): "
+              f"{steps * batch_size / np.median(timer.times[1:]):,.0f} img/s")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="npz:../shared/data/cifar10.npz")
-    ap.add_argument("--images", type=int, default=8192)
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--images", type=int, default=3072)
+    ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--architecture", default="32-48-64-single")
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--profile", action="store_true", help="split one epoch first")
     args = ap.parse_args()
-    src = args.dataset if Path(args.dataset.partition(":")[2]).exists() else "embedded:photo_patches"
-    data = D.load(src, limit=args.images, seed=0)
-    x = D.scale(data.images, (-1, 1))
-    print(f"data: {data.source}; {len(x)} images; batch {args.batch_size}; {args.epochs} epochs (first is warm-up)")
+    kind, _, path = args.dataset.partition(":")
+    # ../shared/data is beside the clone; a worktree sits one level deeper.
+    near = [q / "shared" / "data" / Path(path).name for q in Path(__file__).resolve().parents[1:4]]
+    found = [p for p in [Path(path), *near] if p.exists()]
+    src = f"{kind}:{found[0]}" if found else "embedded:photo_patches"
+    data = D.load(src, limit=args.images + 1024, seed=0)
+    allx = D.scale(data.images, (-1, 1)).astype(np.float32)
+    x, xv = allx[: args.images], allx[args.images :]
+    print(f"CPU: {cpu_model()}; TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    print(f"data: {data.source}; {len(x)} training + {len(xv)} validation images; batch {args.batch_size}; "
+          f"{args.epochs} epochs per fit (first is warm-up); {args.rounds} rounds")
 
     keras.utils.set_random_seed(0)
     template = build_cae(args.architecture)
     weights = template.get_weights()
     flops = 3 * conv_flops(template)
 
-    # Alternate the two paths for --rounds rounds so that load from other
-    # processes on the machine hits both alike; the first epoch of each
-    # fit is warm-up (tracing, first batches) and is not timed.
-    results = {"plain model.fit(numpy)": [], "aeutils.train.fit": []}
-    for _ in range(args.rounds):
+    def builder():
         m = build_cae(args.architecture)
         m.set_weights(weights)
-        m.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
-        timer = EpochTimer()
-        m.fit(x, x, batch_size=args.batch_size, epochs=args.epochs, shuffle=True, verbose=0, callbacks=[timer])
-        results["plain model.fit(numpy)"] += timer.times[1:]
-        m2 = build_cae(args.architecture)
-        m2.set_weights(weights)
-        timer2 = EpochTimer()
-        fit(m2, x, epochs=args.epochs, batch_size=args.batch_size, verbose=0, callbacks=[timer2], restore_best=False)
-        results["aeutils.train.fit"] += timer2.times[1:]
+        return m
 
-    peak = matmul_gflops()
-    print(
-        f"model: {args.architecture}, {template.count_params():,} parameters, "
-        f"{flops / 1e6:.1f} MFLOP per training image (3 x forward)"
-    )
-    print(f"float32 matmul 2048^3 in the same run: {peak:.1f} GFLOP/s")
-    print("path | images/s | GFLOP/s | % of matmul")
-    print("--- | --- | --- | ---")
-    rate = {}
-    for name, times in results.items():
-        rate[name] = len(x) / float(np.median(times))
-        g = rate[name] * flops / 1e9
-        print(f"{name} | {rate[name]:.0f} | {g:.1f} | {100 * g / peak:.0f}%")
-    ratio = rate["aeutils.train.fit"] / rate["plain model.fit(numpy)"]
-    print(f"ratio aeutils/plain: {ratio:.2f}")
+    native, why = T.native_bf16()
+    chosen, reason = T.choose_precision("auto", lambda: _compiled(builder), (x[: args.batch_size],) * 2)
+    print(f"precision='auto' chooses {chosen}: {reason}")
+    if args.profile:
+        profile(x, args.architecture, args.batch_size, weights)
+
+    paths = {
+        "plain model.fit(numpy), float32": None,
+        "aeutils.train.fit, float32": "float32",
+        "aeutils.train.fit, mixed_bfloat16": "mixed_bfloat16",
+    }
+    rates = {k: [] for k in paths}
+    val = {k: [] for k in paths}
+    for r in range(args.rounds):
+        for name, precision in paths.items():
+            timer = EpochTimer()
+            if precision is None:
+                keras.utils.set_random_seed(r)  # round r's shuffling, as train.fit(seed=r)
+                m = _compiled(builder)
+                m.fit(x, x, batch_size=args.batch_size, epochs=args.epochs, shuffle=True, verbose=0, callbacks=[timer])
+            else:
+                m = T.fit(builder, x, epochs=args.epochs, batch_size=args.batch_size, verbose=0, callbacks=[timer],
+                          restore_best=False, precision=precision, seed=r).model
+            # Fastest timed epoch: load from other processes only ever slows an epoch down.
+            rates[name].append(len(x) / float(np.min(timer.times[1:])))
+            val[name].append(float(m.evaluate(xv, xv, batch_size=256, verbose=0)))
+        print(f"round {r + 1}: " + "; ".join(f"{k.split(',')[0].split('.')[-1]} {k.split(', ')[1]} {v[-1]:.0f}"
+                                            for k, v in rates.items()), flush=True)
+
+    peak32, peak16 = matmul_gflops(tf.float32), matmul_gflops(tf.bfloat16)
+    print(f"\nmodel: {args.architecture}, {template.count_params():,} parameters, "
+          f"{flops / 1e6:.1f} MFLOP per training image (3 x forward convolutions)")
+    print(f"matmul 2048^3 in the same run: float32 {peak32:.0f} GFLOP/s, bfloat16 {peak16:.0f} GFLOP/s")
+    print("\n| path | images/s median (min–max) | GFLOP/s | % of float32 matmul | val loss median (min–max) |")
+    print("|---|---|---|---|---|")
+    for name in paths:
+        med = float(np.median(rates[name]))
+        g = med * flops / 1e9
+        print(f"| {name} | {med:,.0f} ({min(rates[name]):,.0f}–{max(rates[name]):,.0f}) | {g:.0f} | "
+              f"{100 * g / peak32:.0f}% | {np.median(val[name]):.5f} ({min(val[name]):.5f}–{max(val[name]):.5f}) |")
+    plain = np.asarray(rates["plain model.fit(numpy), float32"])
+    base_val = float(np.median(val["plain model.fit(numpy), float32"]))
+    print()
+    for name in list(paths)[1:]:
+        med, (lo, hi, cover) = median_interval(np.asarray(rates[name]) / plain)
+        dv = 100 * (float(np.median(val[name])) / base_val - 1)
+        print(f"ratio {name} / plain: median {med:.2f}x, {100 * cover:.0f}% interval {lo:.2f}–{hi:.2f}; "
+              f"val loss {dv:+.2f}% vs plain")
+    head = "aeutils.train.fit, " + chosen
+    med, (lo, hi, cover) = median_interval(np.asarray(rates[head]) / plain)
+    dv = 100 * (float(np.median(val[head])) / base_val - 1)
+    holds = med >= 1.3 and lo >= 1.3 and abs(dv) <= 1.0
+    print(f"\nheadline (precision='auto' -> {chosen}): train.fit / plain = {med:.2f}x "
+          f"[{lo:.2f}, {hi:.2f}], val loss {dv:+.2f}%: target 1.3x on median and lower end at equal val loss "
+          f"(±1%) {'HOLDS' if holds else 'DOES NOT HOLD'}")
+
+
+def _compiled(builder):
+    m = builder()
+    m.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    return m
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ command ``python -m aeutils compare A B`` is here:
 * :func:`claims`: the notebook's four claims, computed from a run;
 * :func:`direction_rows`, :func:`split_rows`, :func:`labelled` and
   :data:`TABLE_LABELS`: the page's tables with human column names.
+
+Over 600 lines: the command's checks (outputs, cache, strategy) and its page
+belong with the command; the engine they wrap is :mod:`aeutils.compare`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import numpy as np
 
 from aeutils import claims as CL
 from aeutils import data as D
+from aeutils import train as T
 from aeutils.compare import (
     Comparison,
     compare,
@@ -459,6 +463,13 @@ def add_command(subparsers) -> None:
     p.add_argument("--no-null-control", action="store_true", help="skip the null control")
     p.add_argument("--json", metavar="FILE", help="write the result as JSON")
     p.add_argument("--html", metavar="FILE", help="write a rendered HTML report")
+    p.add_argument(
+        "--strategy",
+        default="none",
+        choices=T.STRATEGIES,
+        help="train under a tf.distribute strategy: none, mirrored (local GPUs), multi_worker (one process per "
+        "machine, cluster from TF_CONFIG; only the chief writes --json/--html)",
+    )
     p.set_defaults(func=run_command)
 
 
@@ -558,6 +569,8 @@ def _probe_writable(out: Path, given: str) -> None:
 def run_command(args) -> int:
     """Run ``compare`` from parsed arguments; returns the exit code (2 on bad input)."""
     try:
+        # First, before other TensorFlow work: a multi-worker strategy configures the collectives.
+        T.set_default_strategy(getattr(args, "strategy", "none"))
         check_outputs([args.json, args.html], [args.a, args.b])
         if getattr(args, "cache", None):
             check_cache(args.cache, [args.a, args.b])
@@ -587,6 +600,8 @@ def run_command(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     print(result.summary())
+    if not T.is_chief():
+        return 0  # a multi-worker run's other workers trained alike; the chief writes
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_json(), indent=2))
         print(f"wrote {args.json}", file=sys.stderr)
