@@ -3,7 +3,8 @@
 * reconstruction: :func:`mse_per_image`, :func:`psnr_per_image`,
   :func:`ssim_per_image`, :func:`reconstruction_metrics`, :func:`image_scores`;
   the source's way of scoring (:func:`source_way_metrics`), to explain its figures;
-* summaries: :func:`summarize` (mean with a 95% CI), :func:`rank_examples`;
+* summaries: :func:`summarize` (mean with a 95% CI), :func:`rank_examples`,
+  :func:`reconstruction_table` (several reconstructions of one set in one table);
 * inpainting: errors over the missing pixels only (:func:`masked_mse`, :func:`masked_psnr`);
 * anomaly detection: the per-image score (:func:`error_score`), AUROC/AUPRC
   and a threshold for a stated false-positive rate (:func:`anomaly_report`),
@@ -89,6 +90,46 @@ def reconstruction_metrics(x, y, *, value_range=(0.0, 1.0)) -> dict[str, np.ndar
     x = (np.asarray(x, dtype=np.float32) - lo) / (hi - lo)
     y = np.clip((np.asarray(y, dtype=np.float32) - lo) / (hi - lo), 0.0, 1.0)
     return {"mse": mse_per_image(x, y), "psnr": psnr_per_image(x, y), "ssim": ssim_per_image(x, y)}
+
+
+#: Column names of :func:`reconstruction_table`, per metric of :func:`reconstruction_metrics`.
+TABLE_COLUMNS = {"mse": "MSE", "psnr": "PSNR (dB)", "ssim": "SSIM"}
+
+
+def reconstruction_table(truth, reconstructions, *, value_range=(0.0, 1.0)) -> list[dict]:
+    """One row per reconstruction of the same images: mean MSE, PSNR and SSIM, each with its 95% interval.
+
+    Args:
+        truth: the images, ``(N, H, W, C)`` in ``value_range``.
+        reconstructions: ``{name: images of truth's shape}`` (e.g. a model's and PCA's).
+        value_range: the images' range; scores are on [0, 1] (:func:`reconstruction_metrics`).
+
+    Returns:
+        Rows for :func:`aeutils.plotting.metric_table`: ``method``, each metric's mean
+        (``MSE``, ``PSNR (dB)``, ``SSIM``) and its Student-t half-width (``... ±95%``), ``images``.
+
+    Raises:
+        ValueError: no reconstructions, or one whose shape differs from ``truth``'s.
+
+    Example:
+    >>> x = np.zeros((4, 2, 2, 1), np.float32)
+    >>> [r["method"] for r in reconstruction_table(x, {"copy": x, "grey": x + 0.5})]
+    ['copy', 'grey']
+    """
+    if not reconstructions:
+        raise ValueError("reconstruction_table needs at least one reconstruction")
+    rows = []
+    for name, recon in reconstructions.items():
+        if np.shape(recon) != np.shape(truth):
+            raise ValueError(f"reconstruction {name!r} has shape {np.shape(recon)}, the images {np.shape(truth)}")
+        row = {"method": name}
+        for key, values in reconstruction_metrics(truth, recon, value_range=value_range).items():
+            s = summarize(values)
+            row[TABLE_COLUMNS[key]] = s["mean"]
+            row[f"{TABLE_COLUMNS[key]} ±95%"] = (s["ci95_high"] - s["ci95_low"]) / 2
+        row["images"] = len(truth)
+        rows.append(row)
+    return rows
 
 
 def summarize(values) -> dict[str, float]:

@@ -160,3 +160,20 @@ def test_vae_elbo_interval_is_student_t():
     r = ratio_interval([2.0, 3.0, 2.5], [1.0, 1.0, 1.0])
     lo, hi = mean_interval(np.log([2.0, 3.0, 2.5]))
     assert (r["ci95_low"], r["ci95_high"]) == pytest.approx((np.exp(lo), np.exp(hi)))
+
+
+def test_reconstruction_table_one_row_per_reconstruction_with_intervals():
+    rng = np.random.default_rng(0)
+    x = rng.random((6, 8, 8, 1)).astype(np.float32)
+    noisy = np.clip(x + rng.normal(0, 0.1, x.shape), 0, 1).astype(np.float32)
+    rows = M.reconstruction_table(x, {"copy": x, "noisy": noisy})
+    assert [r["method"] for r in rows] == ["copy", "noisy"] and rows[0]["images"] == 6
+    assert rows[0]["MSE"] == 0.0 and rows[0]["MSE ±95%"] == 0.0
+    expected = M.summarize(M.reconstruction_metrics(x, noisy)["psnr"])
+    assert rows[1]["PSNR (dB)"] == pytest.approx(expected["mean"])
+    assert rows[1]["PSNR (dB) ±95%"] == pytest.approx((expected["ci95_high"] - expected["ci95_low"]) / 2)
+    assert rows[0]["SSIM"] > rows[1]["SSIM"]
+    with pytest.raises(ValueError, match="shape"):
+        M.reconstruction_table(x, {"bad": x[:3]})
+    with pytest.raises(ValueError, match="at least one"):
+        M.reconstruction_table(x, {})

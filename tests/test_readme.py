@@ -40,6 +40,6 @@ def test_quick_start_runs_as_printed(tmp_path):
     run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env,
                          timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "autoencoder" in run.stdout and "PCA, 16 components" in run.stdout and "psnr" in run.stdout
+    assert "autoencoder" in run.stdout and "PCA, 16 components" in run.stdout and "PSNR (dB)" in run.stdout
     for name in ("scatter.png", "strip.png", "vae.keras"):
         assert (tmp_path / name).stat().st_size > 1000, name
