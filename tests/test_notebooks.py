@@ -51,7 +51,7 @@ def _figures_shown_once(name, executed):
     import ast
 
     import nbformat
-    from test_hygiene import PENDING_FIGURE_FIX, figure_call
+    from test_hygiene import figure_call
 
     nb = nbformat.read(str(executed), as_version=4)
     for i, cell in enumerate(nb.cells):
@@ -66,7 +66,7 @@ def _figures_shown_once(name, executed):
         images = sum("image/png" in o.get("data", {}) for o in cell.get("outputs", []))
         assert images <= drawn, f"{name}, cell {i}: {images} images for {drawn} figures (drawn twice?)"
         last = tree.body[-1] if tree.body else None
-        if name not in PENDING_FIGURE_FIX and isinstance(last, ast.Expr) and figure_call(last.value):
+        if isinstance(last, ast.Expr) and figure_call(last.value):
             assert images >= 1, f"{name}, cell {i}: its figure is not shown"
 
 
