@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from aeutils.reports.record import machine
 
 CHILD = """
 import json, resource, sys, time
@@ -47,19 +48,6 @@ print(json.dumps({"seconds": total, "train_seconds": r.train_seconds, "epochs": 
                   "verdict": r.verdict, "streamed": r.settings["streamed"], "patch": r.settings["patch"],
                   "base_rss_mib": base, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
-
-
-def cpu_name() -> str:
-    """The CPU model (from /proc/cpuinfo) and the number of cores this process may use."""
-    name = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{name}, {len(os.sched_getaffinity(0))} cores"
 
 
 def write_set(folder: Path, count: int, size: int, *, light: float, seed: int) -> None:
@@ -131,7 +119,7 @@ def main() -> None:
     size_modes = (args.size_modes or ",".join(modes)).split(",")
     epochs = args.epochs or (1 if q else 2)
     null = "A" if args.null_control else None
-    print(f"CPU: {cpu_name()}; {epochs} epoch(s), {'with' if null else 'without'} the null control; modes {modes}")
+    print(f"CPU: {machine()}; {epochs} epoch(s), {'with' if null else 'without'} the null control; modes {modes}")
     rows = []
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,9 +175,9 @@ def main() -> None:
             tt, mem = growth(px, [r["total_s"] for r in by_s]), growth(px, [r["peak_rss_mib"] for r in by_s])
             print(f"  {mode:8s} over size ({size_count} images, {by_s[0]['px']} to {by_s[-1]['px']} px): "
                   f"log-log slope in pixels: time {tt['loglog']:.2f}, memory {mem['loglog']:.2f}")
-    print(f"\nwhole run {time.perf_counter() - start:.0f} s on {cpu_name()}")
+    print(f"\nwhole run {time.perf_counter() - start:.0f} s on {machine()}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"cpu": cpu_name(), "epochs": epochs, "rows": rows}, indent=1))
+        Path(args.json).write_text(json.dumps({"cpu": machine(), "epochs": epochs, "rows": rows}, indent=1))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ the whole epoch.
 
 import argparse
 import math
-import platform
 import time
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import tensorflow as tf
 from aeutils import data as D
 from aeutils import train as T
 from aeutils.models import build_cae
+from aeutils.reports.record import machine
 
 
 def conv_flops(model) -> float:
@@ -69,22 +69,6 @@ def matmul_gflops(dtype=tf.float32, n=2048, reps=10) -> float:
         c.numpy()
         best = max(best, 2.0 * n**3 * reps / (time.perf_counter() - t) / 1e9)
     return best
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo and the cores this process may use."""
-    import os
-
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{name}, {cores} cores"
 
 
 def median_interval(values, coverage=0.90):
@@ -155,7 +139,7 @@ def main():
     data = D.load(src, limit=args.images + 1024, seed=0)
     allx = D.scale(data.images, (-1, 1)).astype(np.float32)
     x, xv = allx[: args.images], allx[args.images :]
-    print(f"CPU: {cpu_model()}; TensorFlow {tf.__version__}, Keras {keras.__version__}")
+    print(f"CPU: {machine()}; TensorFlow {tf.__version__}, Keras {keras.__version__}")
     print(f"data: {data.source}; {len(x)} training + {len(xv)} validation images; batch {args.batch_size}; "
           f"{args.epochs} epochs per fit (first is warm-up); {args.rounds} rounds")
 

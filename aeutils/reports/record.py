@@ -46,7 +46,7 @@ def now() -> str:
 
 
 def machine() -> str:
-    """The CPU model and core count, plus any GPU TensorFlow sees (if TensorFlow is already loaded)."""
+    """The CPU model and the cores this process may use, plus any GPU TensorFlow sees (if already loaded)."""
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -55,7 +55,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    out = f"{cpu}, {os.cpu_count()} cores"
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    out = f"{cpu}, {cores} cores"
     tf = sys.modules.get("tensorflow")
     if tf is not None:
         try:
