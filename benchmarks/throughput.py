@@ -1,6 +1,6 @@
 """Training throughput of aeutils.train.fit against a plain model.fit on NumPy arrays, float32 and bf16.
 
-    nice -n 10 .venv/bin/python benchmarks/throughput.py [--images 3072] [--epochs 4] [--rounds 5] [--profile]
+    nice -n 10 .venv/bin/python benchmarks/throughput.py [--images 3072] [--epochs 6] [--rounds 5] [--profile]
 
 Every round trains the same architecture from the same initial weights on the same CIFAR-10
 images (embedded patches if the file is missing) along each path, in turn: plain
@@ -84,16 +84,17 @@ def median_interval(values, coverage=0.90):
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Wall time of each epoch (epoch-level only, so train.fit keeps several steps per call)."""
+    """Wall and process CPU time of each epoch (epoch-level only, so train.fit keeps several steps per call)."""
 
     def on_train_begin(self, logs=None):
-        self.times = []
+        self.times, self.cpu = [], []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.t = time.perf_counter()
+        self.t, self.c = time.perf_counter(), time.process_time()
 
     def on_epoch_end(self, epoch, logs=None):
         self.times.append(time.perf_counter() - self.t)
+        self.cpu.append(time.process_time() - self.c)
 
 
 def profile(x, arch, batch_size, weights):
@@ -125,7 +126,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dataset", default="npz:../shared/data/cifar10.npz")
     ap.add_argument("--images", type=int, default=3072)
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--architecture", default="32-48-64-single")
     ap.add_argument("--rounds", type=int, default=5)
@@ -165,6 +166,7 @@ def main():
         "aeutils.train.fit, mixed_bfloat16": "mixed_bfloat16",
     }
     rates = {k: [] for k in paths}
+    cpu_rates = {k: [] for k in paths}  # images per CPU-second: what load from other processes hardly moves
     val = {k: [] for k in paths}
     for r in range(args.rounds):
         for name, precision in paths.items():
@@ -178,6 +180,7 @@ def main():
                           restore_best=False, precision=precision, seed=r).model
             # Fastest timed epoch: load from other processes only ever slows an epoch down.
             rates[name].append(len(x) / float(np.min(timer.times[1:])))
+            cpu_rates[name].append(len(x) / float(np.min(timer.cpu[1:])))
             val[name].append(float(m.evaluate(xv, xv, batch_size=256, verbose=0)))
         print(f"round {r + 1}: " + "; ".join(f"{k.split(',')[0].split('.')[-1]} {k.split(', ')[1]} {v[-1]:.0f}"
                                             for k, v in rates.items()), flush=True)
@@ -201,6 +204,14 @@ def main():
         dv = 100 * (float(np.median(val[name])) / base_val - 1)
         print(f"ratio {name} / plain: median {med:.2f}x, {100 * cover:.0f}% interval {lo:.2f}–{hi:.2f}; "
               f"val loss {dv:+.2f}% vs plain")
+    print("\nper CPU-second (process CPU time, all threads; hardly moved by other processes' load):")
+    plain_cpu = np.asarray(cpu_rates["plain model.fit(numpy), float32"])
+    for name in paths:
+        print(f"  {name}: {np.median(cpu_rates[name]):,.0f} img per CPU-s "
+              f"({min(cpu_rates[name]):,.0f}–{max(cpu_rates[name]):,.0f})")
+    for name in list(paths)[1:]:
+        med, (lo, hi, cover) = median_interval(np.asarray(cpu_rates[name]) / plain_cpu)
+        print(f"  CPU-time ratio {name} / plain: median {med:.2f}x, {100 * cover:.0f}% interval {lo:.2f}–{hi:.2f}")
     head = "aeutils.train.fit, " + chosen
     med, (lo, hi, cover) = median_interval(np.asarray(rates[head]) / plain)
     dv = 100 * (float(np.median(val[head])) / base_val - 1)
