@@ -259,6 +259,38 @@ def choose_precision(precision: str, builder=None, batch=None, *, strategy=None,
     return choice
 
 
+def fresh_tracing_counts() -> bool:
+    """Restart TensorFlow's frequent-retracing count for Keras' train, test and predict functions.
+
+    Every new model traces its own ``tf.function`` once, but TensorFlow's detector keys its
+    count by the function's *code*, shared by all Keras models, so a notebook that trains
+    six small models in a row gets "triggered tf.function retracing" warnings although no
+    function was traced twice. :func:`fit` calls this before each fit: the count then covers
+    one model's fit, and real retracing inside it still warns. Other functions' counts are
+    untouched.
+
+    Returns:
+        Whether the counts were found (``False`` if a TensorFlow or Keras version moved them).
+    """
+    try:
+        from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+        from tensorflow.python.eager.polymorphic_function import polymorphic_function as pf
+
+        manager = pf._frequent_tracing_detector_manager
+        codes = [
+            c
+            for maker in (TensorFlowTrainer._make_function, TensorFlowTrainer.make_predict_function)
+            for c in maker.__code__.co_consts
+            if hasattr(c, "co_name")
+        ]
+        with manager._lock:
+            for code in codes:
+                manager._detectors.pop(code, None)
+        return True
+    except (ImportError, AttributeError, TypeError):
+        return False
+
+
 def _first_batch(ds):
     x, *rest = next(iter(ds.take(1)))
     return x, (rest[0] if rest else x)
@@ -430,6 +462,7 @@ def fit(
             keras.callbacks.TensorBoard(str(log_dir)),
             keras.callbacks.CSVLogger(str(Path(log_dir) / "history.csv")),
         ]
+    fresh_tracing_counts()
     start = time.perf_counter()
     hist = m.fit(
         train_ds, validation_data=val_ds, epochs=epochs, callbacks=cbs, verbose=verbose, shuffle=False,
