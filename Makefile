@@ -21,7 +21,7 @@ smoke: install            ## every notebook on its tiny settings
 	$(PY) -m aeutils report --smoke
 
 test: install             ## the test suite (full-size runs are benchmarks and profiles, not tests)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 lint: install           ## ruff (lint)
 	$(PY) -m ruff check aeutils tests benchmarks
