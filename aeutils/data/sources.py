@@ -253,13 +253,20 @@ def load_folder(
             f"images in {root} have {len(shapes)} different sizes, e.g. "
             f"{sorted(shapes)[:3]}; pass size= to resize them"
         )
-    images = np.stack(arrays).astype(np.float32)
+    return folder_set(root, files, np.stack(arrays).astype(np.float32))
+
+
+def folder_set(root: str | os.PathLike, files, images, *, how: str = "") -> ImageSet:
+    """The :class:`ImageSet` of an image folder: ``images`` (an array, or files left on disk) with
+    the labels of :func:`folder_labels`, the folder's name, the file paths and a source line
+    (``how`` is appended to it, e.g. ", streamed from disk")."""
+    root = Path(root)
     labels, names = folder_labels(root, files)
     return ImageSet(
         images=images,
         labels=labels,
         name=root.name,
-        source=f"image folder {root} ({len(files)} files)",
+        source=f"image folder {root} ({len(files)} files){how}",
         label_names=names,
         paths=[str(f) for f in files],
     )

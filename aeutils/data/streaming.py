@@ -33,7 +33,7 @@ import tensorflow as tf
 
 from aeutils.data.imageset import DataError, ImageSet
 from aeutils.data.patches import patch_starts
-from aeutils.data.sources import folder_labels, image_files, image_shape, read_image
+from aeutils.data.sources import folder_set, image_files, image_shape, read_image
 from aeutils.data.splits import subsample
 
 #: Default memory budget for decoded images: folders whose decoded size exceeds it stream from disk.
@@ -350,15 +350,7 @@ def open_folder(
     root = Path(path)
     files = image_files(root)
     images = FileImages(files, size=size, grayscale=grayscale, value_range=value_range, cache=cache)
-    labels, names = folder_labels(root, files)
-    return ImageSet(
-        images=images,
-        labels=labels,
-        name=root.name,
-        source=f"image folder {root} ({len(files)} files), streamed from disk",
-        label_names=names,
-        paths=[str(f) for f in files],
-    )
+    return folder_set(root, files, images, how=", streamed from disk")
 
 
 def load_or_open(

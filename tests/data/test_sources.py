@@ -174,3 +174,14 @@ def test_offline_tfds_hint_names_a_path_that_resolves_from_here(tmp_path, monkey
     assert "AEUTILS_DATA_DIR" in hint and str(project) in hint
     monkeypatch.setenv(D.DATA_DIR_ENV, str(tmp_path / "shared" / "data"))
     assert D.offline_npz_hint("cifar10").startswith("'npz:cifar10.npz'")
+
+
+def test_folder_set_builds_the_same_set_for_arrays_and_streamed_files(tmp_path, write_images):
+    write_images(tmp_path, 2, sub="cats")
+    write_images(tmp_path, 1, sub="dogs")
+    files = D.image_files(tmp_path)
+    s = D.folder_set(tmp_path, files, np.zeros((3, 4, 4, 3), np.float32), how=", streamed from disk")
+    assert s.labels.tolist() == [0, 0, 1] and s.label_names == ["cats", "dogs"]
+    assert s.paths == [str(f) for f in files] and s.source.endswith("(3 files), streamed from disk")
+    opened = D.open_folder(tmp_path)
+    assert opened.labels.tolist() == s.labels.tolist() and opened.source == s.source
