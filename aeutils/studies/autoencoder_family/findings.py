@@ -162,23 +162,38 @@ def kl_falls(rows: Sequence[Mapping]) -> dict:
 
 
 def anomaly_claims(anomaly: Mapping) -> list[dict]:
-    """The anomaly claims: the autoencoder's AUROC beats PCA's (DeLong interval), on ≥ 100 normal test images.
+    """The anomaly claims: the detector's AUROC beats every baseline's (DeLong intervals), on ≥ 100 normal test images.
+
+    The detector (``anomaly["detector"]``, default the first score) is compared with each baseline
+    (``anomaly["baselines"]``, default the second score) on the same test images
+    (:func:`auroc_difference`); the claim holds when every interval lies above zero, and it
+    reports the comparison that decides it: the baseline whose interval reaches lowest.
 
     Args:
         anomaly: a :func:`~aeutils.studies.autoencoder_family.run_anomaly` result (``scores``,
-            ``is_anomaly``).
+            ``is_anomaly``, and optionally ``detector`` and ``baselines``).
     """
     y = np.asarray(anomaly["is_anomaly"], bool)
-    (name_a, s_a), (name_b, s_b) = list(anomaly["scores"].items())[:2]
-    d = auroc_difference(s_a, s_b, y)
-    text = f"anomaly detection: the {name_a} has a higher AUROC than {name_b}"
+    names = list(anomaly["scores"])
+    name_a = anomaly.get("detector", names[0])
+    bases = list(anomaly.get("baselines", names[1:2]))
+    s_a = anomaly["scores"][name_a]
+    diffs = {b: auroc_difference(s_a, anomaly["scores"][b], y) for b in bases}
+    closest = min(bases, key=lambda b: diffs[b]["ci95"][0])
+    d = diffs[closest]
+    against = closest if len(bases) == 1 else f"every baseline ({'; '.join(bases)})"
+    text = f"anomaly detection: the {name_a} has a higher AUROC than {against}"
     claim = C.beats(text, d["auroc_a"], d["auroc_b"], unit="AUROC")
     # The AUROC is not a mean of per-image values: DeLong's paired interval replaces the t-interval.
+    each = "; ".join(
+        f"{b}: AUROC {diffs[b]['auroc_b']:.4f}, difference [{diffs[b]['ci95'][0]:+.4f}, {diffs[b]['ci95'][1]:+.4f}]"
+        for b in bases
+    )
     claim.update(
         ci95=d["ci95"],
-        holds=bool(d["ci95"][0] > 0),
-        note=f"DeLong 95% interval of the paired AUROC difference, p = {d['p_value']:.3g}; "
-        f"{d['n_normal']} normal and {d['n_anomalous']} anomalous test images",
+        holds=bool(all(x["ci95"][0] > 0 for x in diffs.values())),
+        note=f"DeLong 95% intervals of the paired AUROC differences (shown: the closest, {closest}, "
+        f"p = {d['p_value']:.3g}); {d['n_normal']} normal and {d['n_anomalous']} anomalous test images. {each}",
     )
     if not claim["holds"]:
         claim["note"] += ". " + ANOMALY_WHY
