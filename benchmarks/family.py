@@ -23,7 +23,7 @@ Usage (from the repository root)::
 Cost: ``--quick`` about 400 s of CPU. Full size about 3 h of CPU (roughly 2 h of
 wall time on two idle cores), estimated from measured per-image training costs:
 variants about 1.5 h (the exact contractive Jacobian alone about 40 min),
-anomaly about 12 min, denoise + inpaint + sr + probes about 1.5 h. Of that, the
+anomaly about 18 min (1,072 s measured on shared cores), denoise + inpaint + sr + probes about 1.5 h. Of that, the
 inpainting network (64 x 5 full-resolution convolutions; 6.7 ms of CPU per
 CIFAR-10 and 5.0 ms per MNIST training image, 3 epochs) about 30 min, and
 super-resolution (64 x 5; 2.4 ms per image, 10 epochs, about 100 s of CPU per
