@@ -28,8 +28,11 @@ ANOMALY_WHY = (
     "error (interval of the gain -0.002 to +0.010) and beats kNN on raw pixels (0.994, interval +0.001 to +0.006). "
     "Measured on this split with 20 epochs: 1 to 20 neighbours 0.996 to 0.997, three seeds averaged 0.9977 (interval "
     "from -0.001), 60 epochs 0.9975 (from -0.002), both convolutional layers' features 0.997; the reconstruction "
-    "error alone gives 0.985. On digits 2, 3, 5 and 8 the same detector averages 0.977 against PCA's 0.926, with "
-    "intervals above zero on 2, 3 and 8"
+    "error alone gives 0.985. At the threshold set for 5% false positives on validation normals it flags 99.6% of "
+    "the anomalous test digits, PCA's error 93.3%. On digits 2, 3, 5 and 8 the same detector averages 0.977 "
+    "against PCA's 0.926, with intervals above zero on 2, 3 and 8; on full MNIST (about 5,500 normal training "
+    "digits) it averages 0.990 over the ten digits against 0.949 for PCA and 0.979 for kNN on raw pixels "
+    "(benchmarks/family.py)"
 )
 
 
