@@ -4,7 +4,9 @@ What is here builds each application's inputs and scores models on them:
 
 * denoising: :func:`corrupt` (the corruption a denoising autoencoder trains with, applied once, seeded);
 * anomaly detection: :func:`one_class_split` (train on one class, test on all),
-  :func:`reconstruction_errors` of a model and :func:`pca_reconstruction_errors` (the baseline);
+  :func:`reconstruction_errors` of a model and :func:`pca_reconstruction_errors` (the baseline),
+  and the density score :func:`knn_scores` (distance to the nearest training normals in a
+  feature space: the encoder's features from :func:`encoder_features`, PCA codes or pixels);
 * missing values / inpainting: :func:`make_mask` (random pixels or blocks),
   :func:`apply_mask`, :func:`inpainting_input` (the network's input);
 * super-resolution: :func:`downscale` (area-downscaled inputs);
@@ -108,6 +110,125 @@ def pca_reconstruction_errors(train, test, k: int, *, seed: int = 0, score: str 
     """Per-image error (:func:`error_score`) of ``test`` reconstructed by PCA (``k`` components fitted on ``train``)."""
     x = M.check_images(test)
     return error_score(x, B.pca_baseline(M.check_images(train), x, k, seed=seed), score=score, window=window)
+
+
+#: Distances of :func:`knn_scores`.
+KNN_METRICS = ("cosine", "euclidean")
+
+
+def encoder_features(model, images, *, layer: str = "encoder_flatten", batch_size: int = 256) -> np.ndarray:
+    """The output of one layer of ``model``'s encoder, flattened: a learned feature space for :func:`knn_scores`.
+
+    The default, ``"encoder_flatten"``, is the encoder's last convolutional feature map (for the
+    family's models ``filters[-1]`` channels at 1/4 of the image side: 7 x 7 x 32 = 1,568 values on
+    MNIST with filters 16, 32), the input of the dense code layer.
+
+    Args:
+        model: a model with an encoder (:func:`aeutils.models.blocks.encoder_of`), or an encoder.
+        images: ``(N, H, W, C)`` in [0, 1].
+        layer: name of the encoder layer.
+        batch_size: prediction batch size.
+
+    Returns:
+        ``(N, D)`` float32.
+
+    Raises:
+        ValueError: bad images, or no such layer in the encoder.
+    """
+    import keras
+
+    from aeutils.models.blocks import encoder_of
+
+    x = M.check_images(images)
+    enc = encoder_of(model)
+    try:
+        out = enc.get_layer(layer).output
+    except ValueError:
+        names = [lay.name for lay in enc.layers]
+        raise ValueError(f"the encoder has no layer {layer!r}; it has {names}") from None
+    f = predict(keras.Model(enc.input, out), x, batch_size=batch_size)
+    return np.asarray(f, dtype=np.float32).reshape(len(x), -1)
+
+
+def knn_distances(reference, queries, *, k: int = 5, metric: str = "cosine", batch_size: int = 1024) -> np.ndarray:
+    """Mean distance of each query to its ``k`` nearest reference points (exact, batched).
+
+    With ``metric="cosine"`` both sets are scaled to unit length first and the distance is the
+    Euclidean one between the unit vectors (``sqrt(2 - 2 cos)``): only the direction of a feature
+    vector counts, not its overall strength (how much ink a digit has).
+
+    Args:
+        reference: ``(N, ...)`` points (flattened here), e.g. the training normals' features.
+        queries: ``(M, ...)`` points of the same size.
+        k: neighbours averaged, ``1 <= k <= N``.
+        metric: ``"cosine"`` or ``"euclidean"``.
+        batch_size: queries per distance block.
+
+    Returns:
+        ``(M,)`` float64, larger = farther from the reference set (lower density).
+
+    Raises:
+        ValueError: sizes that differ, ``k`` out of range, or an unknown metric.
+
+    Example:
+    >>> knn_distances([[0.0, 0.0], [1.0, 0.0], [5.0, 0.0]], [[0.0, 0.0], [4.0, 0.0]], k=2, metric="euclidean").tolist()
+    [0.5, 2.0]
+    """
+    ref = np.asarray(reference, dtype=np.float64).reshape(len(reference), -1)
+    q = np.asarray(queries, dtype=np.float64).reshape(len(queries), -1)
+    if ref.shape[1] != q.shape[1]:
+        raise ValueError(f"reference points have {ref.shape[1]} values, queries {q.shape[1]}")
+    if not 1 <= k <= len(ref):
+        raise ValueError(f"k must be between 1 and the {len(ref)} reference points, got {k}")
+    if metric not in KNN_METRICS:
+        raise ValueError(f"unknown metric {metric!r}; choose from {KNN_METRICS}")
+    if metric == "cosine":
+        ref = ref / np.maximum(np.linalg.norm(ref, axis=1, keepdims=True), 1e-12)
+        q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+    ref_sq = (ref**2).sum(axis=1)[None, :]
+    out = []
+    for i in range(0, len(q), batch_size):
+        b = q[i : i + batch_size]
+        d2 = np.maximum((b**2).sum(axis=1)[:, None] - 2.0 * b @ ref.T + ref_sq, 0.0)
+        near = np.partition(d2, k - 1, axis=1)[:, :k] if k < len(ref) else d2
+        out.append(np.sqrt(near).mean(axis=1))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def knn_scores(train, val, test, *, features=None, k: int = 5, metric: str = "cosine") -> tuple[np.ndarray, np.ndarray]:
+    """One-class anomaly scores by density: each image's mean distance to its ``k`` nearest training normals.
+
+    The scores of the held-out normal images (``val``, for the threshold of
+    :func:`anomaly_report`) and of the test images, both measured against the training normals
+    only, in the space ``features`` maps images to. With
+    ``features=lambda x: encoder_features(model, x)`` the score is a latent density estimate of
+    an autoencoder trained on the normals; with PCA codes or the raw pixels it is a baseline
+    scored the same way.
+
+    Args:
+        train: the training normals, ``(N, ...)`` images (or feature vectors when ``features`` is ``None``).
+        val: held-out normal images.
+        test: test images.
+        features: a function from a batch of images to ``(n, D)`` features; ``None`` uses the
+            inputs flattened (raw pixels).
+        k: neighbours averaged.
+        metric: ``"cosine"`` or ``"euclidean"`` (:func:`knn_distances`).
+
+    Returns:
+        ``(val_scores, test_scores)``, higher = more anomalous.
+
+    Raises:
+        ValueError: as :func:`knn_distances`.
+
+    Example:
+    >>> normals = [[1.0, 0.0], [1.0, 0.1], [1.0, -0.1]]
+    >>> val, test = knn_scores(normals, [[2.0, 0.05]], [[1.0, 0.0], [0.0, 1.0]], k=2)
+    >>> bool(test[1] > test[0] > 0), val.shape
+    (True, (1,))
+    """
+    f = features if features is not None else (lambda x: np.asarray(x))
+    ref = f(train)
+    return knn_distances(ref, f(val), k=k, metric=metric), knn_distances(ref, f(test), k=k, metric=metric)
 
 
 def one_class_split(labels, normal: int, *, fractions=(0.8, 0.1, 0.1), seed: int = 42) -> dict:
@@ -273,9 +394,7 @@ def linear_probe(
     Raises:
         ValueError: mismatched lengths or a single class in training.
     """
-    correct = probe_correct(
-        train_features, train_labels, test_features, test_labels, seed=seed, max_iter=max_iter, C=C
-    )
+    correct = probe_correct(train_features, train_labels, test_features, test_labels, seed=seed, max_iter=max_iter, C=C)
     return float(np.mean(correct))
 
 

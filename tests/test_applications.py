@@ -61,6 +61,55 @@ def test_reconstruction_errors_identity_and_pca():
     assert local.shape == (len(x),) and (local >= A.pca_reconstruction_errors(x, x, 1)).all()
 
 
+def test_knn_distances_known_answer_and_errors():
+    ref = [[0.0, 0.0], [1.0, 0.0], [5.0, 0.0]]
+    d = A.knn_distances(ref, [[0.0, 0.0], [4.0, 0.0]], k=2, metric="euclidean")
+    np.testing.assert_allclose(d, [0.5, 2.0])  # (0 + 1) / 2 and (1 + 3) / 2
+    np.testing.assert_allclose(A.knn_distances(ref, [[10.0, 0.0]], k=3, metric="euclidean"), [(10 + 9 + 5) / 3])
+    # Cosine: only the direction counts; opposite directions are 2 apart on the unit circle.
+    cos = A.knn_distances([[1.0, 0.0]], [[3.0, 0.0], [0.0, 2.0], [-1.0, 0.0]], k=1)
+    np.testing.assert_allclose(cos, [0.0, np.sqrt(2.0), 2.0], atol=1e-12)
+    # Batching gives the same distances.
+    rng = np.random.default_rng(0)
+    r, q = rng.normal(size=(30, 5)), rng.normal(size=(25, 5))
+    np.testing.assert_allclose(A.knn_distances(r, q, k=4, batch_size=7), A.knn_distances(r, q, k=4), rtol=1e-10)
+    with pytest.raises(ValueError, match="k must be"):
+        A.knn_distances(ref, [[0.0, 0.0]], k=4)
+    with pytest.raises(ValueError, match="unknown metric"):
+        A.knn_distances(ref, [[0.0, 0.0]], k=1, metric="manhattan")
+    with pytest.raises(ValueError, match="values"):
+        A.knn_distances(ref, [[0.0, 0.0, 0.0]], k=1)
+
+
+def test_knn_scores_far_points_score_higher_and_use_training_normals_only():
+    rng = np.random.default_rng(1)
+    normals = rng.normal(size=(50, 3)) * 0.1 + [1.0, 0.0, 0.0]
+    val = rng.normal(size=(10, 3)) * 0.1 + [1.0, 0.0, 0.0]
+    near = rng.normal(size=(20, 3)) * 0.1 + [1.0, 0.0, 0.0]
+    far = rng.normal(size=(20, 3)) * 0.1 + [0.0, 1.0, 0.0]
+    v, t = A.knn_scores(normals, val, np.r_[near, far], k=5)
+    assert v.shape == (10,) and t.shape == (40,)
+    assert t[20:].min() > t[:20].max()
+    assert M.anomaly_report(v, t, np.r_[np.zeros(20), np.ones(20)])["auroc"] == 1.0
+    # The validation scores are distances to the training normals, not to each other.
+    np.testing.assert_allclose(v, A.knn_distances(normals, val, k=5))
+    # A feature map: the scores are computed on its output.
+    _, t2 = A.knn_scores(normals, val, np.r_[near, far], features=lambda x: np.asarray(x)[:, :2], k=5)
+    np.testing.assert_allclose(t2, A.knn_distances(normals[:, :2], np.r_[near, far][:, :2], k=5))
+
+
+def test_encoder_features_shape_and_layer():
+    from aeutils import models as Mo
+
+    model = Mo.build_plain_autoencoder(input_shape=(8, 8, 1), latent_dim=3, filters=(2, 4))
+    x = _images(5, 8, 8)
+    f = A.encoder_features(model, x)
+    assert f.shape == (5, 2 * 2 * 4) and f.dtype == np.float32
+    assert A.encoder_features(model, x, layer="encoder_code").shape == (5, 3)
+    with pytest.raises(ValueError, match="no layer"):
+        A.encoder_features(model, x, layer="nope")
+
+
 # --- inpainting --------------------------------------------------------------
 
 

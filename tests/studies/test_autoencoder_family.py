@@ -48,7 +48,10 @@ def test_study_runners_tiny():
     beta = F.run_beta_sweep(data, cfg.replace(filters=(4,)), betas=(1.0, 4.0), latent_dim=2)
     assert [r["beta"] for r in beta["rows"]] == [1.0, 4.0] and beta["rows"][0]["kl_nats"] >= 0
     ano = F.run_anomaly(data, cfg, normal=0, score="local_max", window=3)
-    assert 0 <= ano["headline"]["auroc"] <= 1 and len(ano["roc"]) == 2 and ano["rows"][0]["score"] == "local_max 3x3"
+    assert 0 <= ano["headline"]["auroc"] <= 1 and len(ano["roc"]) == 5 and ano["rows"][1]["score"] == "local_max 3x3"
+    assert ano["detector"] == list(ano["scores"])[0] and ano["rows"][0]["score"] == "kNN (k = 5)"
+    assert [n.split(" ")[0] for n in ano["baselines"]] == ["PCA", "PCA", "raw"]
+    assert ano["headline"]["pca_auroc"] == max(r["auroc"] for r in ano["rows"][2:4])
     with pytest.raises(ValueError, match="unknown score"):
         F.run_anomaly(data, cfg, score="ssim")
     inp = F.run_inpainting(data, cfg, kind="block", fraction=0.25, max_biharmonic=8, filters=4, convs=1)
@@ -151,6 +154,21 @@ def test_anomaly_claims_need_an_interval_above_zero_and_100_normals():
     few = F.anomaly_claims({"scores": {"ae": weak[:150], "pca": strong[:150]}, "is_anomaly": y_few})
     assert few[0]["holds"] is False  # 20 normal images: the interval spans zero
     assert few[1]["holds"] is False and few[1]["ours"] == 20
+
+
+def test_anomaly_claims_compare_with_every_baseline():
+    rng = np.random.default_rng(2)
+    y = np.r_[np.zeros(150, bool), np.ones(300, bool)]
+    strong, weak, also = (y * m + rng.normal(size=450) for m in (3.0, 0.5, 1.0))
+    run = {"scores": {"ours": strong, "recon": weak, "pca": weak, "pixels": also}, "is_anomaly": y,
+           "detector": "ours", "baselines": ["pca", "pixels"]}  # fmt: skip
+    claim = F.anomaly_claims(run)[0]
+    assert claim["holds"] and "every baseline" in claim["claim"] and "pixels" in claim["note"]
+    # The interval shown is the one reaching lowest: against the stronger baseline.
+    assert claim["ci95"] == F.auroc_difference(strong, also, y)["ci95"]
+    # One baseline as good as the detector: the claim fails although it beats the other.
+    run["scores"]["pixels"] = strong + rng.normal(size=450) * 0.01
+    assert F.anomaly_claims(run)[0]["holds"] is False
 
 
 def test_collapse_check_and_kl_falls():

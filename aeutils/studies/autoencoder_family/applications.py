@@ -25,6 +25,9 @@ from aeutils.studies.autoencoder_family.protocol import (
 )
 from aeutils.train import predict
 
+#: Neighbours of the anomaly detector's kNN density score.
+ANOMALY_K = 5
+
 # ---------------------------------------------------------------------------
 # Applications
 # ---------------------------------------------------------------------------
@@ -39,33 +42,45 @@ def run_anomaly(
     score: str = "mse",
     window: int = 5,
     fractions: tuple[float, float, float] | None = None,
+    k: int = ANOMALY_K,
 ) -> dict:
-    """One-class anomaly detection: train on class ``normal`` only, score the test set by reconstruction error.
+    """One-class anomaly detection: train an autoencoder on class ``normal`` only, score the test set by density.
 
-    The threshold is set on the validation part's normal images for a
-    false-positive rate ``fpr`` (:func:`aeutils.applications.anomaly_report`).
-    Baseline: PCA's reconstruction error with as many components as the code,
-    scored the same way.
+    The detector is :func:`aeutils.applications.knn_scores` in the encoder's features
+    (:func:`aeutils.applications.encoder_features`: its last convolutional feature map): each
+    image's mean cosine distance to its ``k`` nearest training normals there, a latent density
+    estimate. Beside it, scored on the same images: the autoencoder's reconstruction error
+    (``score``), and the baselines PCA's reconstruction error with as many components as the code,
+    the same kNN on those PCA codes, and the same kNN on the raw pixels. Every threshold is set on
+    the validation part's normal images for a false-positive rate ``fpr``
+    (:func:`aeutils.applications.anomaly_report`).
+
+    On the embedded digits (about 300 normal training digits, digits 0, 2, 5 and 8) the encoder
+    kNN averaged AUROC 0.983 against 0.925 for the reconstruction error, 0.934 for PCA's
+    reconstruction error, 0.946 for the same kNN on the 16-value code and 0.974 with the
+    reconstruction error added to it (each standardised on validation normals).
 
     Args:
         normal: the normal class.
         fpr: false-positive rate the threshold is set for.
-        score: ``"mse"`` (the whole image) or ``"local_max"`` (the worst
-            ``window x window`` patch of the squared error); see
-            :func:`aeutils.applications.error_score`. On full MNIST (about 5,500
-            training images per digit, code 16, 10 epochs) ``local_max`` raised
-            the autoencoder's AUROC on seven of the ten digits (mean 0.956 to
-            0.960) but lowered PCA's (0.949 to 0.943); with 240 training images
-            per digit it lowered the autoencoder's (0.902 to 0.872), so ``mse``
+        score: the reconstruction error of the second and third rows: ``"mse"`` (the whole image)
+            or ``"local_max"`` (the worst ``window x window`` patch of the squared error); see
+            :func:`aeutils.applications.error_score`. On full MNIST (about 5,500 training images
+            per digit, code 16, 10 epochs) ``local_max`` raised the autoencoder's AUROC on seven
+            of the ten digits (mean 0.956 to 0.960) but lowered PCA's (0.949 to 0.943); with 240
+            training images per digit it lowered the autoencoder's (0.902 to 0.872), so ``mse``
             is the default.
         window: patch side for ``"local_max"``.
         fractions: train/validation/test fractions of the one-class split (default: the
             data's). A larger test share buys more normal test images, so that the
             false-positive rate is measured in finer steps (100 normal images: steps of 1%).
+        k: neighbours of the kNN scores.
 
     Returns:
         ``{"rows", "roc": {name: (fpr, tpr)}, "headline", "model", "scores": {name: test scores},
-        "is_anomaly"}`` (the autoencoder first, then PCA).
+        "is_anomaly", "detector", "baselines"}``: ``scores`` in row order (the encoder kNN first),
+        ``detector`` its name, ``baselines`` the names of the PCA and pixel rows its claim is
+        compared with.
 
     Raises:
         ValueError: no labels, an unknown score, or a class missing from a part.
@@ -79,27 +94,51 @@ def run_anomaly(
     y = split["test_is_anomaly"]
     model = seeded_autoencoder(cfg, data, Mo.build_plain_autoencoder)
     train(model, x_tr, cfg, validation=x_va)
-    k = min(cfg.latent_dim, len(x_tr) - 1)
+    n_pca = min(cfg.latent_dim, len(x_tr) - 1)
+    k = min(k, len(x_tr))
     how = {"score": score, "window": window}
+    basis = B.fit_pca(x_tr, n_pca, seed=cfg.seed, solver="randomized")
+    err = score if score == "mse" else f"{score} {window}x{window}"
+    knn = f"kNN, cosine, k = {k}"
+    detector = f"autoencoder: {knn}, encoder features"
     scores = {
-        f"autoencoder (code {cfg.latent_dim})": (
+        detector: A.knn_scores(x_tr, x_va, x_te, features=lambda x: A.encoder_features(model, x), k=k),
+        f"autoencoder (code {cfg.latent_dim}): reconstruction error": (
             A.reconstruction_errors(model, x_va, **how),
             A.reconstruction_errors(model, x_te, **how),
         ),
-        f"PCA ({k} components)": (
-            A.pca_reconstruction_errors(x_tr, x_va, k, **how),
-            A.pca_reconstruction_errors(x_tr, x_te, k, **how),
+        f"PCA ({n_pca} components): reconstruction error": (
+            A.pca_reconstruction_errors(x_tr, x_va, n_pca, **how),
+            A.pca_reconstruction_errors(x_tr, x_te, n_pca, **how),
         ),
+        f"PCA ({n_pca} components): {knn}, PCA codes": A.knn_scores(x_tr, x_va, x_te, features=basis.encode, k=k),
+        f"raw pixels: {knn}": A.knn_scores(x_tr, x_va, x_te, k=k),
     }
-    score_name = score if score == "mse" else f"{score} {window}x{window}"
+    names = list(scores)
     rows, roc = [], {}
     for name, (val_s, test_s) in scores.items():
         rep = M.anomaly_report(val_s, test_s, y, fpr=fpr)
-        rows.append({"method": name, "normal_class": normal, "score": score_name, **rep})
+        kind = err if "reconstruction" in name else f"kNN (k = {k})"
+        rows.append({"method": name, "normal_class": normal, "score": kind, **rep})
         roc[f"{name}: AUROC {rep['auroc']:.3f}"] = M.roc_points(test_s, y)
-    headline = {"auroc": rows[0]["auroc"], "auprc": rows[0]["auprc"], "pca_auroc": rows[1]["auroc"]}
-    test_scores = {name: s[1] for name, s in scores.items()}
-    return {"rows": rows, "roc": roc, "headline": headline, "model": model, "scores": test_scores, "is_anomaly": y}
+    pca_rows = [r for r in rows if r["method"].startswith("PCA")]
+    headline = {
+        "auroc": rows[0]["auroc"],
+        "auprc": rows[0]["auprc"],
+        "reconstruction_auroc": rows[1]["auroc"],
+        "pca_auroc": max(r["auroc"] for r in pca_rows),
+        "pixels_knn_auroc": rows[4]["auroc"],
+    }
+    return {
+        "rows": rows,
+        "roc": roc,
+        "headline": headline,
+        "model": model,
+        "scores": {name: s[1] for name, s in scores.items()},
+        "is_anomaly": y,
+        "detector": detector,
+        "baselines": names[2:],
+    }
 
 
 def run_inpainting(

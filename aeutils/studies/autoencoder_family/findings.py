@@ -23,12 +23,16 @@ MIN_NORMAL_TEST = 100
 
 #: Why the anomaly claim can fail on the embedded digits (measured, digit 0 normal, 60/10/30 split of 5,000).
 ANOMALY_WHY = (
-    "With about 290 normal training digits PCA's reconstruction error is hard to beat (AUROC 0.993 for digit 0). "
-    "Measured on this split: the conv autoencoder 0.985 at 20 epochs (0.986 at 30, 0.989 at 60), trained on shifted "
-    "copies of its digits 0.988, with its code's Mahalanobis distance added to the score 0.989, and an autoencoder "
-    "that starts as PCA and learns a convolutional residual 0.994 (interval of its gain -0.001 to +0.003; over all "
-    "ten digits it averages 0.957 against PCA's 0.956). With full MNIST, about 5,500 normal digits, the autoencoder "
-    "leads: mean AUROC over the ten digits 0.956 against 0.949 (benchmarks/family.py)"
+    "Digit 0 sits at the ceiling for every detector, and about 160 normal test digits cannot resolve the last "
+    "half-percent: the kNN in the encoder's features reaches AUROC 0.997 against 0.993 for PCA's reconstruction "
+    "error (interval of the gain -0.002 to +0.010) and beats kNN on raw pixels (0.994, interval +0.001 to +0.006). "
+    "Measured on this split with 20 epochs: 1 to 20 neighbours 0.996 to 0.997, three seeds averaged 0.9977 (interval "
+    "from -0.001), 60 epochs 0.9975 (from -0.002), both convolutional layers' features 0.997; the reconstruction "
+    "error alone gives 0.985. At the threshold set for 5% false positives on validation normals it flags 99.6% of "
+    "the anomalous test digits, PCA's error 93.3%. On digits 2, 3, 5 and 8 the same detector averages 0.977 "
+    "against PCA's 0.926, with intervals above zero on 2, 3 and 8; on full MNIST (about 5,500 normal training "
+    "digits) it averages 0.990 over the ten digits against 0.949 for PCA and 0.979 for kNN on raw pixels "
+    "(benchmarks/family.py)"
 )
 
 
@@ -162,23 +166,38 @@ def kl_falls(rows: Sequence[Mapping]) -> dict:
 
 
 def anomaly_claims(anomaly: Mapping) -> list[dict]:
-    """The anomaly claims: the autoencoder's AUROC beats PCA's (DeLong interval), on ≥ 100 normal test images.
+    """The anomaly claims: the detector's AUROC beats every baseline's (DeLong intervals), on ≥ 100 normal test images.
+
+    The detector (``anomaly["detector"]``, default the first score) is compared with each baseline
+    (``anomaly["baselines"]``, default the second score) on the same test images
+    (:func:`auroc_difference`); the claim holds when every interval lies above zero, and it
+    reports the comparison that decides it: the baseline whose interval reaches lowest.
 
     Args:
         anomaly: a :func:`~aeutils.studies.autoencoder_family.run_anomaly` result (``scores``,
-            ``is_anomaly``).
+            ``is_anomaly``, and optionally ``detector`` and ``baselines``).
     """
     y = np.asarray(anomaly["is_anomaly"], bool)
-    (name_a, s_a), (name_b, s_b) = list(anomaly["scores"].items())[:2]
-    d = auroc_difference(s_a, s_b, y)
-    text = f"anomaly detection: the {name_a} has a higher AUROC than {name_b}"
+    names = list(anomaly["scores"])
+    name_a = anomaly.get("detector", names[0])
+    bases = list(anomaly.get("baselines", names[1:2]))
+    s_a = anomaly["scores"][name_a]
+    diffs = {b: auroc_difference(s_a, anomaly["scores"][b], y) for b in bases}
+    closest = min(bases, key=lambda b: diffs[b]["ci95"][0])
+    d = diffs[closest]
+    against = closest if len(bases) == 1 else f"every baseline ({'; '.join(bases)})"
+    text = f"anomaly detection: the {name_a} has a higher AUROC than {against}"
     claim = C.beats(text, d["auroc_a"], d["auroc_b"], unit="AUROC")
     # The AUROC is not a mean of per-image values: DeLong's paired interval replaces the t-interval.
+    each = "; ".join(
+        f"{b}: AUROC {diffs[b]['auroc_b']:.4f}, difference [{diffs[b]['ci95'][0]:+.4f}, {diffs[b]['ci95'][1]:+.4f}]"
+        for b in bases
+    )
     claim.update(
         ci95=d["ci95"],
-        holds=bool(d["ci95"][0] > 0),
-        note=f"DeLong 95% interval of the paired AUROC difference, p = {d['p_value']:.3g}; "
-        f"{d['n_normal']} normal and {d['n_anomalous']} anomalous test images",
+        holds=bool(all(x["ci95"][0] > 0 for x in diffs.values())),
+        note=f"DeLong 95% intervals of the paired AUROC differences (shown: the closest, {closest}, "
+        f"p = {d['p_value']:.3g}); {d['n_normal']} normal and {d['n_anomalous']} anomalous test images. {each}",
     )
     if not claim["holds"]:
         claim["note"] += ". " + ANOMALY_WHY
