@@ -541,7 +541,9 @@ def comparisons(rows: Sequence[Mapping]) -> list[dict]:
     return out
 
 
-def claims(rows: Sequence[Mapping], *, reproduction: bool = False) -> list[dict]:
+def claims(
+    rows: Sequence[Mapping], *, reproduction: bool = False, truth_colourfulness: float | None = None
+) -> list[dict]:
     """The study's claims from result rows of :func:`baseline_rows`, :func:`run_route` (and :func:`swap_in_true_luma`,
     :func:`aeutils.studies.colourisation_ours.run_ours`).
 
@@ -553,7 +555,8 @@ def claims(rows: Sequence[Mapping], *, reproduction: bool = False) -> list[dict]
     through two poolings; claim 5's note says where it loses and what its
     colours score with the true Y swapped in. Then, with ``reproduction`` (a run in the
     source's setting, :func:`source_setting`), :func:`reproduction_claims`, and with an
-    ``"ours"`` row, :func:`aeutils.studies.colourisation_ours.ours_claims`.
+    ``"ours"`` row, :func:`aeutils.studies.colourisation_ours.ours_claims` (``truth_colourfulness``
+    goes into their notes, beside issue 16's goals).
 
     Raises:
         ValueError: a route or baseline row missing.
@@ -608,7 +611,7 @@ def claims(rows: Sequence[Mapping], *, reproduction: bool = False) -> list[dict]
     if _ours_rows(rows):
         from aeutils.studies.colourisation_ours import ours_claims  # it imports this module
 
-        out += ours_claims(rows)
+        out += ours_claims(rows, truth_colourfulness=truth_colourfulness)
     return out
 
 
@@ -733,7 +736,7 @@ def display_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None,
 #: without ``metrics_path`` and ``n_show``, which only sizes the figures).
 PARAMETERS = (
     "dataset", "limit", "size", "epochs", "batch_size", "learning_rate", "low_learning_rate", "low_lr_routes",
-    "filters", "rgb_route_gray", "seed",
+    "filters", "rgb_route_gray", "ours_filters", "ours_rebalance", "seed",
 )  # fmt: skip
 
 
@@ -742,22 +745,27 @@ def check_parameters(values: Mapping) -> dict:
 
     Returns:
         The run's parameters (:data:`PARAMETERS`) as recorded in its metrics, with
-        ``filters`` as a list of channel counts and ``low_lr_routes`` as a list of
+        ``filters`` and ``ours_filters`` as lists of channel counts and ``low_lr_routes`` as a list of
         route names (empty when ``low_learning_rate`` is 0).
 
     Raises:
         ValueError: filters that are not at least two positive integers, an unknown
-            route (the message lists the known ones) or an unknown ``rgb_route_gray``.
+            route (the message lists the known ones), an unknown ``rgb_route_gray`` or an
+            ``ours_rebalance`` outside (0, 1].
 
     Example:
     >>> p = check_parameters({"dataset": "d", "limit": 0, "size": 32, "epochs": 1, "batch_size": 8,
     ...     "learning_rate": 1e-3, "low_learning_rate": 1e-5, "low_lr_routes": "yuv, rgb",
-    ...     "filters": "32, 48,64", "rgb_route_gray": "mean", "seed": 0})
-    >>> p["filters"], p["low_lr_routes"]
-    ([32, 48, 64], ['yuv', 'rgb'])
+    ...     "filters": "32, 48,64", "rgb_route_gray": "mean", "ours_filters": "16,32", "ours_rebalance": 1.0,
+    ...     "seed": 0})
+    >>> p["filters"], p["low_lr_routes"], p["ours_filters"]
+    ([32, 48, 64], ['yuv', 'rgb'], [16, 32])
     """
     params = {k: values[k] for k in PARAMETERS}
     params["filters"] = list(parse_list(params["filters"], name="filters", min_len=2, positive=True))
+    params["ours_filters"] = list(parse_list(params["ours_filters"], name="ours_filters", min_len=2, positive=True))
+    if not 0.0 < float(params["ours_rebalance"]) <= 1.0:
+        raise ValueError(f"ours_rebalance must be in (0, 1] (1: no rebalancing), got {params['ours_rebalance']!r}")
     routes = params["low_lr_routes"] if params["low_learning_rate"] > 0 else ""
     params["low_lr_routes"] = list(parse_list(routes, str, name="routes", min_len=0, choices=tuple(ROUTES)))
     if params["rgb_route_gray"] not in LUMINANCE_METHODS:
