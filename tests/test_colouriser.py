@@ -6,19 +6,20 @@ import pytest
 
 from aeutils.models import colouriser as M
 
-CENTRES = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1], [-0.1, 0.0]], np.float32)
+CENTRES = np.array([-0.1, 0.0, 0.1, 0.2], np.float32)
 
 
-def test_chroma_bins_keeps_seen_cells():
+def test_chroma_bins_keeps_seen_values_per_channel():
     uv = np.array([[0.0, 0.0], [0.012, -0.01], [0.2, 0.1], [0.21, 0.09], [-0.1, 0.0]])
-    c, n = M.chroma_bins(uv, step=0.05)
-    np.testing.assert_allclose(c, [[-0.1, 0.0], [0.0, 0.0], [0.2, 0.1]], atol=1e-6)
-    assert n.tolist() == [1, 2, 2]
-    c2, n2 = M.chroma_bins(uv, step=0.05, min_count=2)
-    assert len(c2) == 2 and n2.tolist() == [2, 2]
+    (cu, cv), (nu, nv) = M.chroma_bins(uv, step=0.05)
+    np.testing.assert_allclose(cu, [-0.1, 0.0, 0.2], atol=1e-6)
+    np.testing.assert_allclose(cv, [0.0, 0.1], atol=1e-6)
+    assert nu.tolist() == [1, 2, 2] and nv.tolist() == [3, 2]
+    (cu2, _), (nu2, _) = M.chroma_bins(uv, step=0.05, min_count=2)
+    assert len(cu2) == 2 and nu2.tolist() == [2, 2]
     with pytest.raises(ValueError, match="2 channels"):
         M.chroma_bins(np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="no chroma cell"):
+    with pytest.raises(ValueError, match="no U bin"):
         M.chroma_bins(uv, min_count=10)
 
 
@@ -32,14 +33,19 @@ def test_rebalance_weights():
         M.rebalance_weights([1, 1], lam=0.0)
 
 
-def test_soft_encode_is_a_gaussian_over_the_nearest_bins():
-    q = np.asarray(M.soft_encode(np.array([[0.03, 0.0]]), CENTRES, sigma=0.05, neighbours=2))
-    # Two nearest: (0, 0) at 0.03 and (0.1, 0) at 0.07.
+def test_soft_encode_is_a_gaussian_over_bins():
+    q = np.asarray(M.soft_encode(np.array([0.03]), CENTRES, sigma=0.05, neighbours=2))
+    # Two nearest: 0.0 at 0.03 and 0.1 at 0.07.
     expect = np.exp(-(np.array([0.03, 0.07]) ** 2) / (2 * 0.05**2))
     expect /= expect.sum()
-    np.testing.assert_allclose(q[0], [expect[0], expect[1], 0, 0], atol=1e-6)
-    q_all = np.asarray(M.soft_encode(np.zeros((2, 3, 2)), CENTRES, sigma=0.05, neighbours=10))
+    np.testing.assert_allclose(q[0], [0, expect[0], expect[1], 0], atol=1e-6)
+    q_all = np.asarray(M.soft_encode(np.zeros((2, 3)), CENTRES, sigma=0.05, neighbours=10))
     assert q_all.shape == (2, 3, 4) and np.allclose(q_all.sum(-1), 1.0)
+    # neighbours=None (the default) weighs every bin; far outside the bins it is still finite (no 0/0).
+    q_none = np.asarray(M.soft_encode(np.array([0.03, 5.0]), CENTRES, sigma=0.05))
+    d2 = (CENTRES - 0.03) ** 2
+    np.testing.assert_allclose(q_none[0], np.exp(-d2 / 0.005) / np.exp(-d2 / 0.005).sum(), rtol=1e-5)
+    assert np.isfinite(q_none).all() and np.allclose(q_none.sum(-1), 1.0) and q_none[1, -1] == 1.0
 
 
 def test_annealed_mean_mode_and_mean():
@@ -48,33 +54,41 @@ def test_annealed_mean_mode_and_mean():
     mean = np.asarray(M.annealed_mean(logits, CENTRES, temperature=1.0))
     np.testing.assert_allclose(mean, p @ CENTRES, atol=1e-6)
     mode = np.asarray(M.annealed_mean(logits, CENTRES, temperature=0.01))
-    np.testing.assert_allclose(mode, CENTRES[[1]], atol=1e-6)
+    np.testing.assert_allclose(mode, [0.0], atol=1e-6)
     with pytest.raises(ValueError, match="positive"):
         M.annealed_mean(logits, CENTRES, temperature=0.0)
+    # decode_uv: U's logits first, then V's.
+    uv = np.asarray(
+        M.decode_uv(np.concatenate([logits, np.log([[0.5, 0.5]])], -1), CENTRES, [0.0, 0.2], temperature=1.0)
+    )
+    np.testing.assert_allclose(uv, [[float((p @ CENTRES)[0]), 0.1]], atol=1e-6)
 
 
 def test_quantise_decode_round_trip():
-    # A bin centre, soft-encoded with one neighbour, decodes back to itself at any temperature.
-    uv = CENTRES[[2, 3, 0]][None]
-    q = np.asarray(M.soft_encode(uv, CENTRES, sigma=0.05, neighbours=1))
+    # Values on bin centres, soft-encoded with one neighbour, decode back to themselves at any temperature.
+    uv = np.array([[0.1, -0.1], [0.2, 0.0], [-0.1, 0.1]], np.float32)
+    (cu, cv), _ = M.chroma_bins(uv, step=0.1)
+    q = np.concatenate(
+        [np.asarray(M.soft_encode(uv[:, i], c, sigma=0.05, neighbours=1)) for i, c in enumerate((cu, cv))], -1
+    )
     logits = np.log(np.clip(q, 1e-12, None))
     for t in (0.05, 1.0):
-        np.testing.assert_allclose(np.asarray(M.annealed_mean(logits, CENTRES, temperature=t)), uv, atol=1e-6)
+        np.testing.assert_allclose(np.asarray(M.decode_uv(logits, cu, cv, temperature=t)), uv, atol=1e-6)
 
 
 def test_loss_known_values():
-    loss = M.SoftEncodedCrossEntropy(CENTRES, neighbours=1)
-    y_true = np.zeros((2, 2, 2, 2), np.float32)  # every pixel gray: its one-hot target is bin 0
-    uniform = np.zeros((2, 2, 2, 4), np.float32)
-    assert float(loss(y_true, uniform)) == pytest.approx(np.log(4.0), rel=1e-6)
-    sure = np.zeros((2, 2, 2, 4), np.float32)
-    sure[..., 0] = 50.0
+    loss = M.SoftEncodedCrossEntropy(CENTRES, [0.0, 0.1], neighbours=1)
+    y_true = np.zeros((2, 2, 2, 2), np.float32)  # every pixel gray: one-hot targets on the 0 bins
+    uniform = np.zeros((2, 2, 2, 6), np.float32)
+    assert float(loss(y_true, uniform)) == pytest.approx(np.log(4.0) + np.log(2.0), rel=1e-6)
+    sure = np.zeros((2, 2, 2, 6), np.float32)
+    sure[..., 1] = sure[..., 4] = 50.0  # U bin 0.0 and V bin 0.0
     assert float(loss(y_true, sure)) == pytest.approx(0.0, abs=1e-6)
-    weighted = M.SoftEncodedCrossEntropy(CENTRES, neighbours=1, class_weights=[2.0, 1.0, 1.0, 1.0])
-    assert float(weighted(y_true, uniform)) == pytest.approx(2 * np.log(4.0), rel=1e-6)
-    assert loss.sigma == pytest.approx(0.05)  # half the grid step
-    with pytest.raises(ValueError, match="class weights"):
-        M.SoftEncodedCrossEntropy(CENTRES, class_weights=[1.0])
+    weighted = M.SoftEncodedCrossEntropy(CENTRES, [0.0, 0.1], neighbours=1, weights_u=[1.0, 3.0, 1.0, 1.0])
+    assert float(weighted(y_true, uniform)) == pytest.approx(3 * np.log(4.0) + np.log(2.0), rel=1e-6)
+    assert loss.sigma == pytest.approx(0.05)  # half the bin step
+    with pytest.raises(ValueError, match="U weights"):
+        M.SoftEncodedCrossEntropy(CENTRES, [0.0], weights_u=[1.0])
 
 
 def test_unet_shapes_and_bad_input():
@@ -83,7 +97,7 @@ def test_unet_shapes_and_bad_input():
     names = [layer.name for layer in m.layers]
     assert "up0_skip" in names and "down2_conv2" in names  # a skip at full resolution
     assert m.get_layer("up0_skip").output.shape[1:3] == (16, 16)
-    uv = M.with_annealed_mean(m, np.zeros((5, 2)), temperature=0.4)
+    uv = M.with_annealed_mean(m, [0.0, 0.1, 0.2], [0.0, 0.1], temperature=0.4)
     assert uv.output_shape == (None, 16, 16, 2)
     with pytest.raises(ValueError, match="divisible"):
         M.build_chroma_unet(input_shape=(18, 18, 1), n_bins=5, filters=(4, 6, 8))
@@ -95,10 +109,10 @@ def test_unet_shapes_and_bad_input():
 
 def test_saved_colouriser_loads_safely(tmp_path):
     rng = np.random.default_rng(0)
-    centres = rng.normal(size=(5, 2)).astype(np.float32) * 0.1
+    cu, cv = np.array([-0.1, 0.0, 0.1], np.float32), np.array([0.0, 0.05], np.float32)
     m = M.build_chroma_unet(input_shape=(8, 8, 1), n_bins=5, filters=(4, 6))
-    m.compile(optimizer="adam", loss=M.SoftEncodedCrossEntropy(centres, class_weights=np.ones(5)))
-    model = M.with_annealed_mean(m, centres, temperature=0.3)
+    m.compile(optimizer="adam", loss=M.SoftEncodedCrossEntropy(cu, cv, weights_u=np.ones(3)))
+    model = M.with_annealed_mean(m, cu, cv, temperature=0.3)
     x = rng.random((2, 8, 8, 1)).astype(np.float32)
     path = tmp_path / "ours.keras"
     model.save(path)
@@ -108,7 +122,8 @@ def test_saved_colouriser_loads_safely(tmp_path):
     m.save(tmp_path / "logits.keras")  # compiled with the custom loss
     back_logits = keras.saving.load_model(tmp_path / "logits.keras", safe_mode=True)
     assert isinstance(back_logits.loss, M.SoftEncodedCrossEntropy)
-    np.testing.assert_allclose(back_logits.loss.centres, centres, atol=1e-7)
+    np.testing.assert_allclose(back_logits.loss.centres_u, cu, atol=1e-7)
+    assert back_logits.loss.weights_u == [1.0, 1.0, 1.0] and back_logits.loss.weights_v is None
 
 
 # --- the study's part: aeutils.studies.colourisation_ours ------------------------------------

@@ -42,6 +42,7 @@ from aeutils.models.colouriser import (
     annealed_mean,
     build_chroma_unet,
     chroma_bins,
+    decode_uv,
     rebalance_weights,
     soft_encode,
     with_annealed_mean,
@@ -87,7 +88,7 @@ from aeutils.train import BatchValues  # moved to aeutils.train (a callback); ke
 
 __all__ = [
     "AnnealedMean", "SoftEncodedCrossEntropy", "annealed_mean", "build_chroma_unet", "chroma_bins",
-    "rebalance_weights", "soft_encode", "with_annealed_mean",
+    "decode_uv", "rebalance_weights", "soft_encode", "with_annealed_mean",
     "BatchValues", "CAESpec", "CAE_ARCHITECTURES", "CORRUPTION_KINDS",
     "ContractiveAutoencoder", "Corruption", "JACOBIAN_METHODS", "MIXED_CAE_PARAMS", "MaskComposite",
     "MixtureConsistency", "NormalizedConvolutionFill", "PRESET_NAMES", "RandomMissing", "SPARSITY_PENALTIES",

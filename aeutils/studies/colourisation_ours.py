@@ -18,9 +18,9 @@ from aeutils.claims import beats
 from aeutils.color import assemble_rgb, ciede2000, colourfulness, luminance, rgb_to_yuv
 from aeutils.models.colouriser import (
     SoftEncodedCrossEntropy,
-    annealed_mean,
     build_chroma_unet,
     chroma_bins,
+    decode_uv,
     rebalance_weights,
     with_annealed_mean,
 )
@@ -44,7 +44,7 @@ def decode(model, x, centres, temperatures: Sequence[float], *, batch_size: int 
     Args:
         model: the logits model (:func:`aeutils.models.colouriser.build_chroma_unet`).
         x: inputs ``(N, H, W, 1)``.
-        centres: ``(K, 2)`` bin centres.
+        centres: ``[centres_u, centres_v]`` (:func:`aeutils.models.colouriser.chroma_bins`).
         temperatures: the temperatures to decode at.
         batch_size: images per forward pass.
 
@@ -55,7 +55,7 @@ def decode(model, x, centres, temperatures: Sequence[float], *, batch_size: int 
     for i in range(0, len(x), batch_size):
         logits = model(x[i : i + batch_size], training=False)
         for t in out:
-            out[t].append(np.asarray(annealed_mean(logits, centres, temperature=t), dtype=np.float32))
+            out[t].append(np.asarray(decode_uv(logits, *centres, temperature=t), dtype=np.float32))
     return {t: np.concatenate(v) if v else np.zeros(x.shape[:-1] + (2,), np.float32) for t, v in out.items()}
 
 
@@ -68,7 +68,7 @@ def run_ours(
     learning_rate: float = 1e-3,
     seed: int = 42,
     step: float = 0.04,
-    neighbours: int = 5,
+    neighbours: int | None = None,
     rebalance: float = 1.0,
     temperatures: Sequence[float] = TEMPERATURES,
     val_limit: int = 2000,
@@ -85,8 +85,8 @@ def run_ours(
         data: from :func:`aeutils.studies.colourisation.prepare`.
         filters: U-Net channels per scale.
         epochs, batch_size, learning_rate, seed: training (as the source's routes).
-        step: chroma grid step (bins: the cells training pixels fall in).
-        neighbours: bins per soft target.
+        step: chroma bin width (bins: per channel, the multiples of ``step`` training pixels round to).
+        neighbours: bins per soft target (``None``: all, Gaussian-weighted).
         rebalance: Zhang's ``lambda`` of :func:`aeutils.models.colouriser.rebalance_weights`
             (1 = no rebalancing, 0.5 = theirs).
         temperatures: the annealed-mean temperatures tried.
@@ -108,13 +108,14 @@ def run_ours(
         raise ValueError("need at least one temperature")
     uv_tr = rgb_to_yuv(data.train)[..., 1:]
     centres, counts = chroma_bins(uv_tr, step=step)
-    weights = rebalance_weights(counts, lam=rebalance) if rebalance < 1.0 else None
-    loss = SoftEncodedCrossEntropy(centres, neighbours=neighbours, class_weights=weights)
+    n_bins = sum(len(c) for c in centres)
+    weights = [rebalance_weights(n, lam=rebalance) for n in counts] if rebalance < 1.0 else [None, None]
+    loss = SoftEncodedCrossEntropy(*centres, neighbours=neighbours, weights_u=weights[0], weights_v=weights[1])
     x_tr, x_va = _inputs(data.train), _inputs(data.val)
     uv_va = rgb_to_yuv(data.val)[..., 1:]
     input_shape = x_tr.shape[1:]
     result = fit(
-        lambda: build_chroma_unet(input_shape=input_shape, n_bins=len(centres), filters=filters, name="ours"),
+        lambda: build_chroma_unet(input_shape=input_shape, n_bins=n_bins, filters=filters, name="ours"),
         x_tr,
         uv_tr,
         validation_data=(x_va, uv_va),
@@ -144,8 +145,8 @@ def run_ours(
     best_t = min(search, key=lambda s: s["ciede2000"])["temperature"]
     (pred_uv,) = decode(model, _inputs(data.test), centres, [best_t]).values()
     pred_rgb, n_out = assemble_rgb(luminance(data.test), pred_uv)
-    label = f"ours: U-Net, {len(centres)} chroma bins, T {best_t:g}" + (
-        f", rebalanced λ {rebalance:g}" if weights is not None else ""
+    label = f"ours: U-Net, {len(centres[0])}+{len(centres[1])} U+V bins, T {best_t:g}" + (
+        f", rebalanced λ {rebalance:g}" if rebalance < 1.0 else ""
     )
     row = _row(
         label,
@@ -160,14 +161,14 @@ def run_ours(
         epochs_run=result.epochs_run,
         best_epoch=result.best_epoch,
         temperature=best_t,
-        n_bins=len(centres),
+        n_bins=n_bins,
         rebalance=float(rebalance),
         precision=result.precision,
         temperature_search=search,
     )
     row["predict_s"] = round(time.perf_counter() - start, 1)
     row["history"] = result.history
-    row["model"] = with_annealed_mean(model, centres, temperature=best_t, name="ours_uv")
+    row["model"] = with_annealed_mean(model, *centres, temperature=best_t, name="ours_uv")
     row["pred_rgb"] = pred_rgb
     row["pred_uv"] = pred_uv
     return row
