@@ -7,8 +7,9 @@ to two baselines, plus the source's own figures (:data:`SOURCE_FIGURES`) in its
 scales. The colour science (YUV, luminance, gamut, scores) is
 :mod:`aeutils.color`. The claims (:func:`claims`) and the route-versus-baseline facts
 (:func:`comparisons`) come from the rows the tables show. Over 600 lines: routes, baselines,
-source figures, claims and table labels of one experiment belong together; our own
-colouriser (issue 16) is :mod:`aeutils.studies.colourisation_ours`.
+source figures and table labels of one experiment belong together; the claims are
+:mod:`aeutils.studies.colourisation_claims` (re-exported here) and our own colouriser (issue 16)
+:mod:`aeutils.studies.colourisation_ours`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from aeutils import data as D
-from aeutils.claims import beats, check, mean_interval
+from aeutils.claims import mean_interval
 from aeutils.color import (
     LUMINANCE_METHODS,
     assemble_rgb,
@@ -173,7 +174,9 @@ def prepare(
     return ColourData(ds.images[tr], ds.images[va], ds.images[te], source)
 
 
-def _row(name: str, truth, pred_rgb, *, pred_uv=None, out_of_gamut: int = 0, **extra) -> dict:
+def scored_row(name: str, truth, pred_rgb, *, pred_uv=None, out_of_gamut: int = 0, **extra) -> dict:
+    """A table row: the means of :func:`aeutils.color.colour_scores`, ``rgb_mse_pm1``, ``out_of_gamut`` (a share),
+    ``extra``, and the scores per image (``per_image``)."""
     scores = colour_scores(truth, pred_rgb, pred_uv=pred_uv)
     row = {"method": name}
     row.update({k: float(np.mean(v)) for k, v in scores.items()})
@@ -202,7 +205,7 @@ def baseline_rows(data: ColourData) -> list[dict]:
         ("train mean chroma", np.broadcast_to(mean_uv, data.test.shape[:-1] + (2,)).astype(np.float32)),
     ):
         rgb, n_out = assemble_rgb(y, uv)
-        row = _row(name, data.test, rgb, pred_uv=uv, out_of_gamut=n_out, route="baseline")
+        row = scored_row(name, data.test, rgb, pred_uv=uv, out_of_gamut=n_out, route="baseline")
         row.update(pred_rgb=rgb, pred_uv=uv)
         rows.append(row)
     return rows
@@ -292,7 +295,7 @@ def run_route(
         pred_uv = (out / (hi - lo)).astype(np.float32)
         pred_rgb, n_out = assemble_rgb(luminance(data.test), pred_uv)
     label = spec.label + ("" if gray == spec.gray else f" ({gray} gray)")
-    row = _row(
+    row = scored_row(
         f"{label} lr {learning_rate:g}",
         data.test,
         pred_rgb,
@@ -333,7 +336,7 @@ def swap_in_true_luma(row: dict, data: ColourData) -> dict:
     """
     uv = rgb_to_yuv(row["pred_rgb"])[..., 1:]
     rgb, n_out = assemble_rgb(luminance(data.test), uv)
-    out = _row(
+    out = scored_row(
         f"{row['method']} + true Y",
         data.test,
         rgb,
@@ -419,7 +422,7 @@ def data_note(dataset: str, data: ColourData) -> str:
     return f"{data.source} ({n} images)."
 
 
-def truth_row(data: ColourData) -> dict:
+def truthscored_row(data: ColourData) -> dict:
     """Colourfulness and chroma of the true test images (the reference for desaturation)."""
     return {
         "method": "truth",
@@ -440,7 +443,7 @@ def verdict(rows: Sequence[Mapping]) -> dict:
     Raises:
         ValueError: a route or baseline row missing.
     """
-    a, b, baselines = _route_and_baseline_rows(rows)
+    a, b, baselines = find_routes_and_baselines(rows)
     failures = [
         f"{c['route']} {c['metric']} {c['route_value']:.5g} vs {c['baseline']} {c['baseline_value']:.5g}"
         for c in comparisons(rows)
@@ -468,20 +471,22 @@ def verdict(rows: Sequence[Mapping]) -> dict:
     }
 
 
-def _baseline_rows(rows: Sequence[Mapping]) -> list[Mapping]:
+def find_baselines(rows: Sequence[Mapping]) -> list[Mapping]:
+    """The baseline rows, the zero-chroma one first. Raises: ValueError: fewer than two."""
     baselines = [r for r in rows if r.get("route") == "baseline"]
     if len(baselines) < 2:
         raise ValueError("verdict needs both baseline rows")
     return sorted(baselines, key=lambda r: not r["method"].startswith("gray"))  # the zero-chroma row first
 
 
-def _route_and_baseline_rows(rows: Sequence[Mapping]):
+def find_routes_and_baselines(rows: Sequence[Mapping]):
+    """``(first "rgb" row, first "yuv" row, baselines)``. Raises: ValueError: a route or baseline missing."""
     by_route: dict[str, Mapping] = {}
     for r in rows:
         by_route.setdefault(r.get("route"), r)
     if "rgb" not in by_route or "yuv" not in by_route:
         raise ValueError("verdict needs a 'rgb' and a 'yuv' route row")
-    return by_route["rgb"], by_route["yuv"], _baseline_rows(rows)
+    return by_route["rgb"], by_route["yuv"], find_baselines(rows)
 
 
 #: The metrics a route is compared with the baselines in: column → (label, unit, higher is better).
@@ -493,7 +498,8 @@ COMPARED_METRICS: dict[str, tuple[str, str, bool]] = {
 }
 
 
-def _ours_rows(rows: Sequence[Mapping]) -> list[Mapping]:
+def find_ours(rows: Sequence[Mapping]) -> list[Mapping]:
+    """The rows of our colouriser (route ``"ours"``)."""
     return [r for r in rows if r.get("route") == "ours"]
 
 
@@ -521,9 +527,9 @@ def comparisons(rows: Sequence[Mapping]) -> list[dict]:
     >>> [c["key"] for c in comparisons(rows) if not c["route_better"]][:2]
     ['rgb_route_beats_gray_image_rgb_mse', 'rgb_route_beats_gray_image_psnr']
     """
-    a, b, baselines = _route_and_baseline_rows(rows)
+    a, b, baselines = find_routes_and_baselines(rows)
     out = []
-    routes = [(a, "rgb_route"), (b, "yuv_route")] + [(r, "ours") for r in _ours_rows(rows)[:1]]
+    routes = [(a, "rgb_route"), (b, "yuv_route")] + [(r, "ours") for r in find_ours(rows)[:1]]
     for r, r_key in routes:
         for base, b_key in zip(baselines, ("gray_image", "train_mean_chroma")):
             for key, (label, unit, higher) in COMPARED_METRICS.items():
@@ -538,144 +544,6 @@ def comparisons(rows: Sequence[Mapping]) -> list[dict]:
                     "ci95_low": None if ci is None else ci[0], "ci95_high": None if ci is None else ci[1],
                     "key": f"{r_key}_beats_{b_key}_{key}",
                 })  # fmt: skip
-    return out
-
-
-def claims(
-    rows: Sequence[Mapping], *, reproduction: bool = False, truth_colourfulness: float | None = None
-) -> list[dict]:
-    """The study's claims from result rows of :func:`baseline_rows`, :func:`run_route` (and :func:`swap_in_true_luma`,
-    :func:`aeutils.studies.colourisation_ours.run_ours`).
-
-    Y → UV beats (1) gray → RGB in RGB MSE and (2) in CIEDE2000, (3) the plain
-    gray image and (4) the train mean chroma in CIEDE2000, each with a paired
-    per-image interval; (5) Y → UV beats both baselines in every metric of
-    :data:`COMPARED_METRICS` (the table's means, :func:`comparisons`). Gray → RGB
-    against the baselines is a finding, not a claim: it rebuilds the luminance
-    through two poolings; claim 5's note says where it loses and what its
-    colours score with the true Y swapped in. Then, with ``reproduction`` (a run in the
-    source's setting, :func:`source_setting`), :func:`reproduction_claims`, and with an
-    ``"ours"`` row, :func:`aeutils.studies.colourisation_ours.ours_claims` (``truth_colourfulness``
-    goes into their notes, beside issue 16's goals).
-
-    Raises:
-        ValueError: a route or baseline row missing.
-    """
-    a, b, (zero, mean_chroma) = _route_and_baseline_rows(rows)
-    specs = (
-        ("gray→RGB in RGB MSE", a, "rgb_mse",
-         "both scored in RGB on [0, 1]; Y→UV's RGB is rebuilt from the true Y and its predicted U, V"),
-        ("gray→RGB in CIEDE2000", a, "ciede2000",
-         "mean CIEDE2000 colour difference to the true image (about 1 is just noticeable)"),
-        ("the plain gray image in CIEDE2000", zero, "ciede2000",
-         "the gray image is the true Y with U = V = 0: Y→UV's colours must be closer than none"),
-        ("the train mean chroma in CIEDE2000", mean_chroma, "ciede2000",
-         "the true Y with each pixel's mean U, V over the training images: colour that ignores the image"),
-    )  # fmt: skip
-    out = [
-        beats(f"Y→UV beats {what}", b[key], other[key], unit=COMPARED_METRICS[key][1], higher_is_better=False,
-              per_image=(b["per_image"][key], other["per_image"][key]), note=note)
-        for what, other, key, note in specs
-    ]  # fmt: skip
-    comp = comparisons(rows)
-
-    def losses(route):
-        return [
-            f"{c['metric']} against the {c['baseline']}" for c in comp if c["route"] == route and not c["route_better"]
-        ]  # noqa: E501
-
-    lost, a_lost = losses(b["method"]), losses(a["method"])
-    note = (f"Y→UV loses in {', '.join(lost)}. " if lost else "") + (
-        f"Finding: gray→RGB loses in {', '.join(a_lost)}; it must rebuild the luminance through two poolings"
-        if a_lost else "gray→RGB also beats both baselines in every metric"
-    )  # fmt: skip
-    swapped = next((r for r in rows if str(r.get("route", "")).endswith("+Y")), None)
-    if a_lost and swapped is not None:
-        note += (
-            f" (its colours with the true Y swapped in: PSNR {swapped['psnr']:.2f} dB, SSIM {swapped['ssim']:.3f}, "
-            f"CIEDE2000 {swapped['ciede2000']:.2f}; the gray image: {zero['psnr']:.2f} dB, {zero['ssim']:.3f}, "
-            f"{zero['ciede2000']:.2f})"
-        )
-    if f"PSNR against the {zero['method']}" in lost:
-        note += (
-            f". Why Y→UV loses PSNR to no colour at all ({b['psnr']:.2f} vs {zero['psnr']:.2f} dB) while its mean RGB "
-            f"MSE is lower ({b['rgb_mse']:.5f} vs {zero['rgb_mse']:.5f}): per-image PSNR averages a logarithm, so on "
-            "nearly gray images, which the gray image renders almost exactly, any tint costs many dB, while the "
-            "desaturated colours of a mean-squared fit gain only a little on the colourful ones"
-        )
-    n = sum(c["route"] == b["method"] for c in comp)
-    out.append(check("Y→UV beats both baselines in RGB MSE, PSNR, SSIM and CIEDE2000", not lost,
-                     ours=n - len(lost), baseline=n, unit="comparisons won", note=note + "."))  # fmt: skip
-    if reproduction:
-        out += reproduction_claims(rows)
-    if _ours_rows(rows):
-        from aeutils.studies.colourisation_ours import ours_claims  # it imports this module
-
-        out += ours_claims(rows, truth_colourfulness=truth_colourfulness)
-    return out
-
-
-#: How close a source-architecture route must land to the source's figure (issue 16: ±10%).
-REPRODUCTION_TOLERANCE = 0.10
-
-
-def source_setting(params: Mapping) -> bool:
-    """Whether a run's parameters are the source's setting, where its figures can be reproduced.
-
-    CIFAR-10 (a source whose name contains ``cifar10``), all images, 32 px, 15 epochs, learning
-    rate 1e-3 and the 32-48-64 filters.
-
-    Example:
-    >>> source_setting({"dataset": "npz:x/cifar10.npz", "limit": 0, "size": 32, "epochs": 15,
-    ...                 "learning_rate": 1e-3, "filters": [32, 48, 64]})
-    True
-    """
-    return (
-        "cifar10" in str(params.get("dataset", "")).lower().replace("-", "")
-        and not params.get("limit")
-        and int(params.get("size", 32)) == 32
-        and int(params.get("epochs", 0)) == 15
-        and float(params.get("learning_rate", 0)) == 1e-3
-        and list(params.get("filters", default_filters())) == list(default_filters())
-    )
-
-
-def reproduction_claims(rows: Sequence[Mapping], *, tolerance: float = REPRODUCTION_TOLERANCE) -> list[dict]:
-    """Each source-architecture route at the source's main rate lands within ``tolerance`` of the source's figure,
-    read on the [0, 1] / true chroma scale (:func:`source_comparison`'s ``ratio_unit``).
-
-    The source says its data were on [-1, 1]; on that reading (its RGB MSE x4, its chroma doubled)
-    our figures are about 4 times its own, and its Y → UV figure would be a fifth of the gray
-    image's UV error, implausible for its model: the [0, 1] reading is the one its figures fit.
-    Its lr 1e-5 figure fits the doubled scale instead (given in the Y → UV claim's note).
-
-    Args:
-        rows: result rows; routes ``"rgb"``/``"yuv"`` at learning rate 1e-3 give a claim each.
-        tolerance: allowed relative distance.
-
-    Returns:
-        One :func:`aeutils.claims.check` per route present.
-    """
-    side = {(r.get("route"), r.get("learning_rate")): s for r in rows for s in source_comparison([r])}
-    out = []
-    for route, what in (("rgb", "RGB MSE on [0, 1]"), ("yuv", "UV MSE on the true chroma scale")):
-        s = side.get((route, 1e-3))
-        if s is None:
-            continue
-        note = (
-            f"ours / source = {s['ratio_unit']:.3f} on the [0, 1] / true-chroma reading, {s['ratio']:.2f} on the "
-            "[-1, 1] / doubled reading the source states (there its Y→UV figure would be a fifth of the gray "
-            "image's UV error)"
-        )
-        low = side.get((route, 1e-5))
-        if low is not None:
-            note += (
-                f"; its lr 1e-5 figure {low['source']:.6g} is {low['ratio']:.2f}x ours on the doubled scale and "
-                f"{low['ratio_unit']:.2f}x on the true one: its table mixes scales"
-            )
-        out.append(check(f"{ROUTES[route].label} lands within ±{100 * tolerance:.0f}% of the source's {what}",
-                         abs(s["ratio_unit"] - 1.0) <= tolerance, ours=s["ours_unit"], baseline=s["source"],
-                         unit=what, note=note + "."))  # fmt: skip
     return out
 
 
@@ -786,15 +654,22 @@ def headline(rows: Sequence[Mapping]) -> dict:
         the source's scale, then the ``key`` of each of :func:`comparisons` (one boolean per route,
         baseline and metric, from the table's means).
     """
-    a, b, baselines = _route_and_baseline_rows(rows)
+    a, b, baselines = find_routes_and_baselines(rows)
     out = {}
     named = [("rgb_route", a), ("yuv_route", b), ("gray_image", baselines[0])]
-    named += [("ours", r) for r in _ours_rows(rows)[:1]]
+    named += [("ours", r) for r in find_ours(rows)[:1]]
     for prefix, r in named:
         out.update({f"{prefix}_{key}": float(r[key]) for key in COMPARED_METRICS})
     out["yuv_route_uv_mse_source"] = float(b["uv_mse_source"])
-    for r in _ours_rows(rows)[:1]:
+    for r in find_ours(rows)[:1]:
         out["ours_colourfulness"] = float(r["colourfulness"])
         out["yuv_route_colourfulness"] = float(b["colourfulness"])
     out.update({c["key"]: c["route_better"] for c in comparisons(rows)})
     return out
+
+
+# The claims live in their own module (this one would pass the size limit); re-exported here.
+from aeutils.studies.colourisation_claims import REPRODUCTION_TOLERANCE as REPRODUCTION_TOLERANCE  # noqa: E402
+from aeutils.studies.colourisation_claims import claims as claims  # noqa: E402
+from aeutils.studies.colourisation_claims import reproduction_claims as reproduction_claims  # noqa: E402
+from aeutils.studies.colourisation_claims import source_setting as source_setting  # noqa: E402

@@ -24,7 +24,7 @@ from aeutils.models.colouriser import (
     rebalance_weights,
     with_annealed_mean,
 )
-from aeutils.studies.colourisation import ColourData, _baseline_rows, _ours_rows, _row
+from aeutils.studies.colourisation import ColourData, find_baselines, find_ours, scored_row
 from aeutils.train import fit
 
 #: Temperatures tried on the validation images (1 = the mean, Zhang et al. use 0.38).
@@ -148,7 +148,7 @@ def run_ours(
     label = f"ours: U-Net, {len(centres[0])}+{len(centres[1])} U+V bins, T {best_t:g}" + (
         f", rebalanced λ {rebalance:g}" if rebalance < 1.0 else ""
     )
-    row = _row(
+    row = scored_row(
         label,
         data.test,
         pred_rgb,
@@ -192,11 +192,11 @@ def ours_claims(rows: Sequence[Mapping], *, truth_colourfulness: float | None = 
     Raises:
         ValueError: no ``"ours"`` row or a baseline missing.
     """
-    ours_rows = _ours_rows(rows)
+    ours_rows = find_ours(rows)
     if not ours_rows:
         raise ValueError("ours_claims needs an 'ours' row")
     ours = ours_rows[0]
-    zero, mean_chroma = _baseline_rows(rows)[:2]
+    zero, mean_chroma = find_baselines(rows)[:2]
     yuv = next((r for r in rows if r.get("route") == "yuv"), None)
     goal = f"ours: CIEDE2000 {ours['ciede2000']:.2f} (issue 16's goal ≤ {OURS_GOALS['ciede2000']:g}, moonshot ≤ " + (
         f"{OURS_GOALS['ciede2000_moonshot']:g}), colourfulness {ours['colourfulness']:.1f}"
