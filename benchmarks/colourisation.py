@@ -57,6 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--routes", default="rgb,yuv,ours", help="rows to train: rgb, yuv and/or ours (baselines always)")
     p.add_argument("--ours-filters", default=",".join(map(str, O.OURS_FILTERS)), help="our U-Net's channels")
     p.add_argument("--ours-rebalance", type=float, default=1.0, help="Zhang's lambda (1: no rebalancing)")
+    p.add_argument("--verbose", type=int, default=0, help="Keras progress lines (2: one per epoch)")
     p.add_argument("--quick", action="store_true", help="small budget: 3,000 images, 2 epochs")
     p.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "colourisation.json"), help="result file")
     args = p.parse_args(argv)
@@ -105,7 +106,7 @@ def main(argv=None) -> int:
     start = time.perf_counter()
     data = S.prepare(args.dataset, limit=args.limit or None, seed=args.seed)
     print(f"data: {data.source}", flush=True)
-    common = {"epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed}
+    common = {"epochs": args.epochs, "batch_size": args.batch_size, "seed": args.seed, "verbose": args.verbose}
     truth = S.truth_row(data)
     rows = S.baseline_rows(data)
     for r in rows:
