@@ -422,7 +422,7 @@ def data_note(dataset: str, data: ColourData) -> str:
     return f"{data.source} ({n} images)."
 
 
-def truthscored_row(data: ColourData) -> dict:
+def truth_row(data: ColourData) -> dict:
     """Colourfulness and chroma of the true test images (the reference for desaturation)."""
     return {
         "method": "truth",
