@@ -157,6 +157,7 @@ def test_run_ours_and_its_claims(tiny_data):
     # Same Y: the rebuilt RGB keeps the true luminance up to gamut clipping.
     assert np.mean(np.abs(S.luminance(row["pred_rgb"]) - S.luminance(tiny_data.test))) < 0.02
     rows = S.baseline_rows(tiny_data) + [row]
+    assert S.truth_row(tiny_data)["method"] == "truth"  # the benchmark's first call
     claims = O.ours_claims(rows, truth_colourfulness=30.0)
     assert [c["claim"] for c in claims] == [
         "ours beats the plain gray image in CIEDE2000",
