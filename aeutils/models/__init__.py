@@ -36,6 +36,17 @@ from aeutils.models.blocks import (
     encoder_of,
     latent_size,
 )
+from aeutils.models.colouriser import (
+    AnnealedMean,
+    SoftEncodedCrossEntropy,
+    annealed_mean,
+    build_chroma_unet,
+    chroma_bins,
+    decode_uv,
+    rebalance_weights,
+    soft_encode,
+    with_annealed_mean,
+)
 from aeutils.models.layers import (
     CORRUPTION_KINDS,
     Corruption,
@@ -76,6 +87,8 @@ from aeutils.models.vae import VAE, VAE_RECONSTRUCTIONS, build_image_vae, build_
 from aeutils.train import BatchValues  # moved to aeutils.train (a callback); kept here for old calls
 
 __all__ = [
+    "AnnealedMean", "SoftEncodedCrossEntropy", "annealed_mean", "build_chroma_unet", "chroma_bins",
+    "decode_uv", "rebalance_weights", "soft_encode", "with_annealed_mean",
     "BatchValues", "CAESpec", "CAE_ARCHITECTURES", "CORRUPTION_KINDS",
     "ContractiveAutoencoder", "Corruption", "JACOBIAN_METHODS", "MIXED_CAE_PARAMS", "MaskComposite",
     "MixtureConsistency", "NormalizedConvolutionFill", "PRESET_NAMES", "RandomMissing", "SPARSITY_PENALTIES",
