@@ -1,4 +1,10 @@
-"""Running notebooks with papermill without ever losing a result: atomic writes, time limits, interrupts, sweeps."""
+"""Running notebooks with papermill without ever losing a result: atomic writes, time limits, interrupts, sweeps.
+
+In a multi-worker cluster (``TF_CONFIG``) only the chief writes: on every other worker each
+notebook still runs, since ``MultiWorkerMirroredStrategy`` trains only when every worker runs the
+same steps, but into a temporary folder that is removed; no report, page, metrics, models or index
+reaches ``out_dir``. The check reads ``TF_CONFIG`` alone (:func:`aeutils.cluster.is_chief_process`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -15,6 +22,7 @@ from pathlib import Path
 
 import papermill as pm
 
+from aeutils.cluster import describe_task, is_chief_process
 from aeutils.reports.index import build_index
 from aeutils.reports.notebooks import (
     NOTEBOOK_DIR,
@@ -135,6 +143,10 @@ def run_notebook(
     when the notebook ran through; a failed, timed-out or interrupted run leaves the previous result as
     it was and writes ``<stem>.last-run.json`` and ``<stem>.partial.{ipynb,html}`` beside it.
 
+    On a worker of a multi-worker cluster that is not the chief, the notebook runs (its training
+    needs every worker) into a temporary folder that is then removed: nothing is written to
+    ``out_dir``, and the record says ``"written": False``.
+
     Args:
         name: the notebook.
         parameters: overrides (checked against the notebook's parameters cell).
@@ -157,6 +169,40 @@ def run_notebook(
         ParameterError: before anything runs, for an unknown parameter or profile.
         KeyboardInterrupt: after recording the run as interrupted.
     """
+    kwargs = {
+        "profile": profile,
+        "smoke": smoke,
+        "notebook_dir": notebook_dir,
+        "stem": stem,
+        "sweep": sweep,
+        "timeout": timeout,
+        "log_output": log_output,
+        "progress": progress,
+        "save_models": save_models,
+    }
+    if is_chief_process():
+        return {**_execute(name, parameters, out_dir=out_dir, **kwargs), "written": True}
+    with tempfile.TemporaryDirectory(prefix="aeutils-not-chief-") as discarded:
+        record = _execute(name, parameters, out_dir=Path(discarded), **kwargs)
+    return {**record, "written": False, "worker": describe_task()}
+
+
+def _execute(
+    name: str,
+    parameters: Mapping | None,
+    *,
+    profile: str,
+    smoke: bool,
+    out_dir: Path,
+    notebook_dir: Path,
+    stem: str | None,
+    sweep: Mapping | None,
+    timeout: float | None,
+    log_output: bool,
+    progress: bool,
+    save_models: bool,
+) -> dict:
+    """The body of :func:`run_notebook`, writing into ``out_dir``."""
 
     profile = "smoke" if smoke else profile
     out_dir = Path(out_dir)
@@ -279,6 +325,9 @@ def run(
     All names, overrides and sweep values are validated before any notebook starts; an override must
     be a parameter of every notebook named.
 
+    On a worker that is not the chief (``TF_CONFIG``) every notebook runs as on the chief but
+    nothing is written to ``out_dir``, not even the index (see :func:`run_notebook`).
+
     Args:
         names: notebooks to run (default all).
         overrides: parameter overrides for every notebook.
@@ -309,6 +358,12 @@ def run(
             validate_parameters(name, {**base, **overrides, **extra}, notebook_dir)
             stem = f"{name}@{slug(sweep[0])}={slug(value)}" if sweep else name
             plan.append((name, stem, extra, {"key": sweep[0], "value": value} if sweep else None))
+    chief = is_chief_process()
+    if not chief:
+        log(
+            f"[aeutils] this process is {describe_task()} (TF_CONFIG), not the chief: each notebook runs, "
+            f"since every worker must train alike, but nothing is written to {out_dir}; the chief writes the reports"
+        )
     if log_output:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         logging.getLogger("papermill").setLevel(logging.INFO)
@@ -336,8 +391,9 @@ def run(
                 )
                 records.append(rec)
     finally:
-        index = build_index(out_dir, notebook_dir)
-        log(f"[aeutils] index: {index}")
+        if chief:
+            index = build_index(out_dir, notebook_dir)
+            log(f"[aeutils] index: {index}")
     return records
 
 
