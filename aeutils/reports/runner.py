@@ -88,6 +88,9 @@ def slug(value) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(value)).strip("_") or "empty"
 
 
+#: The environment variable naming the strategy of every ``fit`` (read by :mod:`aeutils.distribute`).
+STRATEGY_ENV = "AEUTILS_STRATEGY"
+
 #: The kernel draws with the inline backend whatever the caller's ``MPLBACKEND`` says (a headless
 #: shell's ``Agg`` would leave every page without its figures).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -136,6 +139,7 @@ def run_notebook(
     log_output: bool = False,
     progress: bool = False,
     save_models: bool = False,
+    strategy: str | None = None,
 ) -> dict:
     """Execute one notebook with papermill, render it, and record the run without losing an earlier result.
 
@@ -160,6 +164,10 @@ def run_notebook(
         progress: show papermill's per-cell progress bar.
         save_models: keep the models the notebook hands to :func:`aeutils.reports.save_models` as
             ``<stem>.models/NAME.keras`` (replaced, like the other outputs, only by a run that ran through).
+        strategy: the ``AEUTILS_STRATEGY`` of the notebook's kernel only (``None``: the environment's).
+            This is how a study runs under ``multi_worker``: with ``AEUTILS_STRATEGY=multi_worker`` in
+            the runner's own environment, importing ``aeutils`` would make the runner join the cluster
+            (on its worker's port) before the kernel could.
 
     Returns:
         The run record (also in ``<stem>.metrics.json`` when the notebook ran through):
@@ -179,6 +187,7 @@ def run_notebook(
         "log_output": log_output,
         "progress": progress,
         "save_models": save_models,
+        "strategy": strategy,
     }
     if is_chief_process():
         return {**_execute(name, parameters, out_dir=out_dir, **kwargs), "written": True}
@@ -201,6 +210,7 @@ def _execute(
     log_output: bool,
     progress: bool,
     save_models: bool,
+    strategy: str | None,
 ) -> dict:
     """The body of :func:`run_notebook`, writing into ``out_dir``."""
 
@@ -222,7 +232,11 @@ def _execute(
     started = now()
     start = time.perf_counter()
     try:
-        kernel_env = {SAVE_MODELS_ENV: str(models_tmp) if save_models else None, "MPLBACKEND": INLINE_BACKEND}
+        kernel_env = {
+            SAVE_MODELS_ENV: str(models_tmp) if save_models else None,
+            "MPLBACKEND": INLINE_BACKEND,
+            STRATEGY_ENV: strategy,
+        }
         with deadline(timeout), environment(**kernel_env):
             pm.execute_notebook(
                 str(notebook_path(name, notebook_dir)),
@@ -318,6 +332,7 @@ def run(
     log_output: bool = False,
     progress: bool = False,
     save_models: bool = False,
+    strategy: str | None = None,
     log=print,
 ) -> list[dict]:
     """Run several notebooks (default: all), then rewrite the index — also when interrupted.
@@ -337,6 +352,8 @@ def run(
         log_output: stream each notebook's output.
         progress: papermill's per-cell progress bar.
         save_models: keep each run's trained models beside its report (``<stem>.models/*.keras``).
+        strategy: ``AEUTILS_STRATEGY`` for the notebooks' kernels only, e.g. ``"multi_worker"`` (``None``:
+            the environment's); see :func:`run_notebook`.
         log: where the one-line progress messages go.
 
     Returns:
@@ -384,6 +401,7 @@ def run(
                     log_output=log_output,
                     progress=progress,
                     save_models=save_models,
+                    strategy=strategy,
                 )
                 log(
                     f"[aeutils] {stem}: {rec['status']} in {rec['seconds']:.0f} s"

@@ -1,6 +1,7 @@
 """Only the chief writes reports: on a non-chief worker the runner runs each notebook but writes nothing."""
 
 import json
+import os
 
 import nbformat
 
@@ -10,7 +11,7 @@ from aeutils.cli import main
 # Writes its metrics, a fake saved model (where the runner asks for models) and a marker outside
 # the output folder, which shows the notebook ran on this worker.
 BODY = (
-    "import os, pathlib\n"
+    "import json, os, pathlib\n"
     "from aeutils.reports import write_metrics\n"
     "write_metrics(metrics_path, experiment='tiny', data_source='made up in the test', headline={'n': n}, "
     "parameters={'n': n}, claims=[])\n"
@@ -18,7 +19,8 @@ BODY = (
     "if models:\n"
     "    pathlib.Path(models).mkdir(parents=True, exist_ok=True)\n"
     "    (pathlib.Path(models) / 'm.keras').write_text('not a model')\n"
-    "pathlib.Path(marker).write_text(os.environ.get('TF_CONFIG', 'none'))\n"
+    "env = {k: os.environ.get(k) for k in ('TF_CONFIG', 'AEUTILS_STRATEGY')}\n"
+    "pathlib.Path(marker).write_text(json.dumps(env))\n"
 )
 
 
@@ -47,7 +49,8 @@ def test_a_non_chief_worker_runs_the_notebooks_and_writes_nothing(tmp_path, monk
         ["report", "tiny", "-p", "marker", str(marker), "--save-models", "--out", str(out), "--notebooks", str(nbs)]
     )
     assert code == 0
-    assert json.loads(marker.read_text())["task"]["index"] == 1  # the notebook ran, with this worker's TF_CONFIG
+    ran = json.loads(marker.read_text())
+    assert json.loads(ran["TF_CONFIG"])["task"]["index"] == 1  # the notebook ran, with this worker's TF_CONFIG
     assert not out.exists()  # no notebook, page, metrics, models or index
     assert "worker 1 of 2 (TF_CONFIG), not the chief" in capsys.readouterr().out
     # worker 0 is not the chief either when the cluster has a chief task
@@ -57,15 +60,25 @@ def test_a_non_chief_worker_runs_the_notebooks_and_writes_nothing(tmp_path, monk
     assert not out.exists()
 
 
-def test_the_chief_writes_as_a_single_process_does(tmp_path, monkeypatch):
+def test_the_chief_writes_as_a_single_process_does_and_strategy_reaches_only_the_kernel(tmp_path, monkeypatch):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
     _tiny_notebook(nbs)
     out = tmp_path / "out"
     monkeypatch.setenv("TF_CONFIG", _tf_config(0))
+    monkeypatch.delenv("AEUTILS_STRATEGY", raising=False)
+    marker = tmp_path / "m"
     records = R.run(
-        ["tiny"], {"marker": str(tmp_path / "m")}, out_dir=out, notebook_dir=nbs, save_models=True, log=lambda *_: None
+        ["tiny"],
+        {"marker": str(marker)},
+        out_dir=out,
+        notebook_dir=nbs,
+        save_models=True,
+        strategy="mirrored",
+        log=lambda *_: None,
     )
+    assert json.loads(marker.read_text())["AEUTILS_STRATEGY"] == "mirrored"
+    assert "AEUTILS_STRATEGY" not in os.environ  # the runner's own environment is left as it was
     assert records[0]["written"] is True
     assert {p.name for p in out.iterdir()} == {
         "tiny.ipynb",
