@@ -92,7 +92,10 @@ def subset(src: Path, dst: Path, count: int) -> Path:
 
 
 def run(a: Path, b: Path, *, mode: str, epochs: int, null_control, cache_dir: Path, max_seconds=None) -> dict:
-    """One comparison in a fresh process; its times and memory (``{"timed_out": True}`` past ``max_seconds``)."""
+    """One comparison in a fresh process; its times and memory.
+
+    ``{"timed_out": True, ...}`` past ``max_seconds``, ``{"failed": exit code}`` when the process fails.
+    """
     args = {
         "a": str(a),
         "b": str(b),
@@ -112,8 +115,9 @@ def run(a: Path, b: Path, *, mode: str, epochs: int, null_control, cache_dir: Pa
         )
     except subprocess.TimeoutExpired:
         return {"timed_out": True, "seconds": float(max_seconds)}
-    if out.returncode:
-        raise RuntimeError(f"compare failed ({mode}, {a}):\n{out.stderr[-3000:]}")
+    if out.returncode:  # e.g. killed for memory (-9): a row that says so, and the sweep goes on
+        print(f"compare failed ({mode}, {a}), exit code {out.returncode}:\n{out.stderr[-2000:]}", flush=True)
+        return {"failed": out.returncode}
     res = json.loads(out.stdout.strip().splitlines()[-1])
     models = len(res["train_seconds"])
     res["epoch_seconds"] = sum(res["train_seconds"].values()) / (models * epochs)
@@ -153,14 +157,15 @@ def plan(counts, sizes, size_count: int, modes, size_modes) -> list[tuple[str, i
 
 
 def table(rows) -> str:
-    """The Markdown table of the rows, by size, count and mode (a timed-out row shows its limit)."""
+    """The Markdown table of the rows, by size, count and mode (a stopped or failed row says so)."""
     lines = [
         "| images per set | px | mode | models see | total s | s per epoch | peak RSS MiB |",
         "|---:|---:|---|---|---:|---:|---:|",
     ]
     for r in sorted(rows, key=lambda r: (r["px"], r["images"], ORDER.index(r["mode"]))):
-        if r.get("timed_out"):
-            lines.append(f"| {r['images']:,} | {r['px']} | {r['mode']} | | > {r['total_s']:.0f} (stopped) | | |")
+        if r.get("timed_out") or r.get("failed") is not None:
+            what = f"> {r['total_s']:.0f} (stopped)" if r.get("timed_out") else f"failed (exit code {r['failed']})"
+            lines.append(f"| {r['images']:,} | {r['px']} | {r['mode']} | | {what} | | |")
             continue
         sees = f"{r['patch']} px patches" if r["patch"] else "whole images"
         lines.append(
@@ -172,7 +177,7 @@ def table(rows) -> str:
 
 def fits(rows, size_count: int) -> list[str]:
     """The fitted growth per mode: over images at 64 px (ms per image, MiB per 1,000 images) and over pixels."""
-    done = [r for r in rows if not r.get("timed_out")]
+    done = [r for r in rows if "epoch_s" in r]
     out = []
     for mode in [m for m in ORDER if any(r["mode"] == m for r in done)]:
         by_n = sorted((r for r in done if r["px"] == 64 and r["mode"] == mode), key=lambda r: r["images"])
@@ -203,7 +208,7 @@ def fits(rows, size_count: int) -> list[str]:
 def report(result: dict) -> str:
     """The table, the import baseline and the fits of a run (as written by ``--json``)."""
     rows = result["rows"]
-    base = [r["base_rss_mib"] for r in rows if not r.get("timed_out")]
+    base = [r["base_rss_mib"] for r in rows if "base_rss_mib" in r]
     text = [table(rows), ""]
     if base:
         text.append(f"After importing TensorFlow a process holds {min(base):,.0f} to {max(base):,.0f} MiB.")
@@ -284,7 +289,10 @@ def main() -> None:
                 max_seconds=args.max_seconds,
             )
             row = {"sweep": sweep, "images": n, "px": s, "mode": mode}
-            if r.get("timed_out"):
+            if r.get("failed") is not None:
+                row.update(failed=r["failed"])
+                print(f"  {n:5d} images {s:4d} px  {mode:8s} failed (exit code {r['failed']})", flush=True)
+            elif r.get("timed_out"):
                 row.update(timed_out=True, total_s=r["seconds"])
                 print(f"  {n:5d} images {s:4d} px  {mode:8s} stopped after {r['seconds']:.0f} s", flush=True)
             else:
