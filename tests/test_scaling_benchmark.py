@@ -55,8 +55,8 @@ def test_quick_is_small(S):
     counts = [int(v) for v in S.QUICK["counts"].split(",")]
     sizes = [int(v) for v in S.QUICK["sizes"].split(",")]
     modes = S.QUICK["modes"].split(",")
-    configs = S.plan(counts, sizes, S.QUICK["size_count"], modes, modes)
-    assert len(configs) <= 6 and S.QUICK["epochs"] == 1 and max(counts) <= 120 and max(sizes) <= 128
+    configs = S.plan(counts, sizes, S.QUICK["size_count"], modes, S.QUICK["size_modes"].split(","))
+    assert len(configs) == 5 and S.QUICK["epochs"] == 1 and max(counts) <= 120 and max(sizes) <= 128
 
 
 def test_table_fits_and_report(S, tmp_path):
