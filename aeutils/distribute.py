@@ -7,10 +7,11 @@ that mode. TensorFlow-only (tf.distribute).
 
 from __future__ import annotations
 
-import json
 import os
 
 import tensorflow as tf
+
+from aeutils.cluster import chief_rule, is_chief_process
 
 STRATEGIES = ("none", "mirrored", "multi_worker")
 
@@ -72,28 +73,17 @@ def is_chief(strategy=None) -> bool:
 
     Single-process runs are always the chief. Otherwise the chief is the task of type
     ``chief``, or worker 0 when the cluster has no ``chief`` task, as read from ``strategy``'s
-    cluster resolver or the ``TF_CONFIG`` environment variable.
+    cluster resolver or the ``TF_CONFIG`` environment variable (the rule:
+    :func:`aeutils.cluster.chief_rule`, which the report runner uses without TensorFlow).
 
     Example:
     >>> is_chief()  # no TF_CONFIG here
     True
     """
-    task_type = task_id = None
-    cluster = {}
     resolver = getattr(strategy if strategy is not None else default_strategy(), "cluster_resolver", None)
     if resolver is not None and getattr(resolver, "task_type", None) is not None:
-        task_type, task_id = resolver.task_type, resolver.task_id
-        cluster = resolver.cluster_spec().as_dict()
-    elif os.environ.get("TF_CONFIG"):
-        config = json.loads(os.environ["TF_CONFIG"])
-        task = config.get("task", {})
-        task_type, task_id = task.get("type"), task.get("index", 0)
-        cluster = config.get("cluster", {})
-    if task_type is None:
-        return True
-    if task_type == "chief":
-        return True
-    return task_type == "worker" and int(task_id or 0) == 0 and "chief" not in cluster
+        return chief_rule(resolver.task_type, resolver.task_id, resolver.cluster_spec().as_dict())
+    return is_chief_process()
 
 
 def agree(strategy, vote: bool) -> bool:

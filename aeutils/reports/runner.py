@@ -1,4 +1,10 @@
-"""Running notebooks with papermill without ever losing a result: atomic writes, time limits, interrupts, sweeps."""
+"""Running notebooks with papermill without ever losing a result: atomic writes, time limits, interrupts, sweeps.
+
+In a multi-worker cluster (``TF_CONFIG``) only the chief writes: on every other worker each
+notebook still runs, since ``MultiWorkerMirroredStrategy`` trains only when every worker runs the
+same steps, but into a temporary folder that is removed; no report, page, metrics, models or index
+reaches ``out_dir``. The check reads ``TF_CONFIG`` alone (:func:`aeutils.cluster.is_chief_process`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import tempfile
 import time
 import traceback
 from collections.abc import Mapping, Sequence
@@ -15,6 +22,7 @@ from pathlib import Path
 
 import papermill as pm
 
+from aeutils.cluster import describe_task, is_chief_process
 from aeutils.reports.index import build_index
 from aeutils.reports.notebooks import (
     NOTEBOOK_DIR,
@@ -80,6 +88,9 @@ def slug(value) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(value)).strip("_") or "empty"
 
 
+#: The environment variable naming the strategy of every ``fit`` (read by :mod:`aeutils.distribute`).
+STRATEGY_ENV = "AEUTILS_STRATEGY"
+
 #: The kernel draws with the inline backend whatever the caller's ``MPLBACKEND`` says (a headless
 #: shell's ``Agg`` would leave every page without its figures).
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -128,12 +139,17 @@ def run_notebook(
     log_output: bool = False,
     progress: bool = False,
     save_models: bool = False,
+    strategy: str | None = None,
 ) -> dict:
     """Execute one notebook with papermill, render it, and record the run without losing an earlier result.
 
     The notebook, its page and its metrics are written to a scratch folder and renamed into place only
     when the notebook ran through; a failed, timed-out or interrupted run leaves the previous result as
     it was and writes ``<stem>.last-run.json`` and ``<stem>.partial.{ipynb,html}`` beside it.
+
+    On a worker of a multi-worker cluster that is not the chief, the notebook runs (its training
+    needs every worker) into a temporary folder that is then removed: nothing is written to
+    ``out_dir``, and the record says ``"written": False``.
 
     Args:
         name: the notebook.
@@ -148,6 +164,10 @@ def run_notebook(
         progress: show papermill's per-cell progress bar.
         save_models: keep the models the notebook hands to :func:`aeutils.reports.save_models` as
             ``<stem>.models/NAME.keras`` (replaced, like the other outputs, only by a run that ran through).
+        strategy: the ``AEUTILS_STRATEGY`` of the notebook's kernel only (``None``: the environment's).
+            This is how a study runs under ``multi_worker``: with ``AEUTILS_STRATEGY=multi_worker`` in
+            the runner's own environment, importing ``aeutils`` would make the runner join the cluster
+            (on its worker's port) before the kernel could.
 
     Returns:
         The run record (also in ``<stem>.metrics.json`` when the notebook ran through):
@@ -157,6 +177,42 @@ def run_notebook(
         ParameterError: before anything runs, for an unknown parameter or profile.
         KeyboardInterrupt: after recording the run as interrupted.
     """
+    kwargs = {
+        "profile": profile,
+        "smoke": smoke,
+        "notebook_dir": notebook_dir,
+        "stem": stem,
+        "sweep": sweep,
+        "timeout": timeout,
+        "log_output": log_output,
+        "progress": progress,
+        "save_models": save_models,
+        "strategy": strategy,
+    }
+    if is_chief_process():
+        return {**_execute(name, parameters, out_dir=out_dir, **kwargs), "written": True}
+    with tempfile.TemporaryDirectory(prefix="aeutils-not-chief-") as discarded:
+        record = _execute(name, parameters, out_dir=Path(discarded), **kwargs)
+    return {**record, "written": False, "worker": describe_task()}
+
+
+def _execute(
+    name: str,
+    parameters: Mapping | None,
+    *,
+    profile: str,
+    smoke: bool,
+    out_dir: Path,
+    notebook_dir: Path,
+    stem: str | None,
+    sweep: Mapping | None,
+    timeout: float | None,
+    log_output: bool,
+    progress: bool,
+    save_models: bool,
+    strategy: str | None,
+) -> dict:
+    """The body of :func:`run_notebook`, writing into ``out_dir``."""
 
     profile = "smoke" if smoke else profile
     out_dir = Path(out_dir)
@@ -176,7 +232,11 @@ def run_notebook(
     started = now()
     start = time.perf_counter()
     try:
-        kernel_env = {SAVE_MODELS_ENV: str(models_tmp) if save_models else None, "MPLBACKEND": INLINE_BACKEND}
+        kernel_env = {
+            SAVE_MODELS_ENV: str(models_tmp) if save_models else None,
+            "MPLBACKEND": INLINE_BACKEND,
+            STRATEGY_ENV: strategy,
+        }
         with deadline(timeout), environment(**kernel_env):
             pm.execute_notebook(
                 str(notebook_path(name, notebook_dir)),
@@ -272,12 +332,16 @@ def run(
     log_output: bool = False,
     progress: bool = False,
     save_models: bool = False,
+    strategy: str | None = None,
     log=print,
 ) -> list[dict]:
     """Run several notebooks (default: all), then rewrite the index — also when interrupted.
 
     All names, overrides and sweep values are validated before any notebook starts; an override must
     be a parameter of every notebook named.
+
+    On a worker that is not the chief (``TF_CONFIG``) every notebook runs as on the chief but
+    nothing is written to ``out_dir``, not even the index (see :func:`run_notebook`).
 
     Args:
         names: notebooks to run (default all).
@@ -288,6 +352,8 @@ def run(
         log_output: stream each notebook's output.
         progress: papermill's per-cell progress bar.
         save_models: keep each run's trained models beside its report (``<stem>.models/*.keras``).
+        strategy: ``AEUTILS_STRATEGY`` for the notebooks' kernels only, e.g. ``"multi_worker"`` (``None``:
+            the environment's); see :func:`run_notebook`.
         log: where the one-line progress messages go.
 
     Returns:
@@ -309,6 +375,12 @@ def run(
             validate_parameters(name, {**base, **overrides, **extra}, notebook_dir)
             stem = f"{name}@{slug(sweep[0])}={slug(value)}" if sweep else name
             plan.append((name, stem, extra, {"key": sweep[0], "value": value} if sweep else None))
+    chief = is_chief_process()
+    if not chief:
+        log(
+            f"[aeutils] this process is {describe_task()} (TF_CONFIG), not the chief: each notebook runs, "
+            f"since every worker must train alike, but nothing is written to {out_dir}; the chief writes the reports"
+        )
     if log_output:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         logging.getLogger("papermill").setLevel(logging.INFO)
@@ -329,6 +401,7 @@ def run(
                     log_output=log_output,
                     progress=progress,
                     save_models=save_models,
+                    strategy=strategy,
                 )
                 log(
                     f"[aeutils] {stem}: {rec['status']} in {rec['seconds']:.0f} s"
@@ -336,8 +409,9 @@ def run(
                 )
                 records.append(rec)
     finally:
-        index = build_index(out_dir, notebook_dir)
-        log(f"[aeutils] index: {index}")
+        if chief:
+            index = build_index(out_dir, notebook_dir)
+            log(f"[aeutils] index: {index}")
     return records
 
 
