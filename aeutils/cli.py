@@ -8,6 +8,7 @@ import sys
 
 from aeutils import __version__, reports
 from aeutils.data import BASE_DIR_ENV
+from aeutils.distribute import STRATEGIES
 from aeutils.params import parse_list
 from aeutils.studies import dataset_comparison
 
@@ -36,6 +37,7 @@ def _report(args) -> int:
             log_output=args.log_output,
             progress=args.progress,
             save_models=args.save_models,
+            strategy=args.strategy,
         )
     except (reports.ParameterError, ValueError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -84,6 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--save-models", action="store_true",
         help="keep each run's trained models as reports/<name>.models/*.keras (load with aeutils.load_model)",
+    )
+    rep.add_argument(
+        "--strategy", default=None, choices=STRATEGIES,
+        help="tf.distribute strategy for the notebooks' training (e.g. multi_worker with TF_CONFIG set; "
+        "only the chief writes); the runner itself never joins the cluster",
     )
     rep.add_argument("--out", default=str(reports.REPORT_DIR), help="output folder (default: reports/)")
     rep.add_argument(

@@ -88,3 +88,20 @@ def test_the_chief_writes_as_a_single_process_does_and_strategy_reaches_only_the
         "index.html",
     }
     assert (out / "tiny.models" / "m.keras").exists()
+
+
+def test_report_strategy_option_reaches_the_kernel_and_refuses_unknown_names(tmp_path, monkeypatch, capsys):
+    import pytest
+
+    nbs = tmp_path / "nbs"
+    nbs.mkdir()
+    _tiny_notebook(nbs)
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    monkeypatch.delenv("AEUTILS_STRATEGY", raising=False)
+    marker = tmp_path / "m"
+    args = ["report", "tiny", "-p", "marker", str(marker), "--out", str(tmp_path / "out"), "--notebooks", str(nbs)]
+    assert main([*args, "--strategy", "mirrored"]) == 0
+    assert json.loads(marker.read_text())["AEUTILS_STRATEGY"] == "mirrored"
+    with pytest.raises(SystemExit) as err:
+        main([*args, "--strategy", "everywhere"])
+    assert err.value.code == 2 and "invalid choice: 'everywhere'" in capsys.readouterr().err
