@@ -257,19 +257,11 @@ def load_folder(
 
 
 def folder_set(root: str | os.PathLike, files, images, *, how: str = "") -> ImageSet:
-    """The :class:`ImageSet` of an image folder: ``images`` (an array, or files left on disk) with
-    the labels of :func:`folder_labels`, the folder's name, the file paths and a source line
-    (``how`` is appended to it, e.g. ", streamed from disk")."""
+    """An image folder's :class:`ImageSet`: ``images`` (array or files on disk), :func:`folder_labels`, paths."""
     root = Path(root)
     labels, names = folder_labels(root, files)
-    return ImageSet(
-        images=images,
-        labels=labels,
-        name=root.name,
-        source=f"image folder {root} ({len(files)} files){how}",
-        label_names=names,
-        paths=[str(f) for f in files],
-    )
+    source = f"image folder {root} ({len(files)} files){how}"
+    return ImageSet(images, labels, root.name, source, label_names=names, paths=[str(f) for f in files])
 
 
 def _unreadable_reason(err: Exception, path: Path | None = None) -> str:
