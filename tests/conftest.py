@@ -46,3 +46,20 @@ def toy_sets():
         subset=np.array(["train"] * 22 + ["test"] * 2),
     )
     return digits, photos
+
+
+@pytest.fixture
+def free_ports():
+    """A function giving ``n`` TCP ports on 127.0.0.1 that were free a moment ago (for worker clusters)."""
+    import socket
+
+    def ports(n):
+        socks = [socket.socket() for _ in range(n)]
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        found = [s.getsockname()[1] for s in socks]
+        for s in socks:
+            s.close()
+        return found
+
+    return ports

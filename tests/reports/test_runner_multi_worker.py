@@ -2,7 +2,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -35,17 +34,7 @@ RUNNER = (
 )
 
 
-def _free_ports(n):
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
-
-
-def test_report_multi_worker_two_runners_train_together_and_only_the_chief_writes(tmp_path):
+def test_report_multi_worker_two_runners_train_together_and_only_the_chief_writes(tmp_path, free_ports):
     nbs = tmp_path / "nbs"
     nbs.mkdir()
     nb = nbformat.v4.new_notebook()
@@ -55,7 +44,7 @@ def test_report_multi_worker_two_runners_train_together_and_only_the_chief_write
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["aeutils"] = {"title": "MW", "question": "Do two workers train?", "smoke": {"epochs": 2}}
     nbformat.write(nb, str(nbs / "mw.ipynb"))
-    workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
+    workers = [f"127.0.0.1:{p}" for p in free_ports(2)]
     path = os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])
     procs = []
     for i in range(2):
