@@ -184,6 +184,11 @@ def table(rows) -> str:
     return "\n".join(lines)
 
 
+def _growths(xs, rows):
+    """:func:`growth` of total time, peak RSS and time per epoch over ``xs``."""
+    return [growth(xs, [r[key] for r in rows]) for key in ("total_s", "peak_rss_mib", "epoch_s")]
+
+
 def fits(rows, size_count: int) -> list[str]:
     """The fitted growth per mode: over images at 64 px (ms per image, MiB per 1,000 images) and over pixels."""
     done = [r for r in rows if "epoch_s" in r]
@@ -193,8 +198,7 @@ def fits(rows, size_count: int) -> list[str]:
         by_n = list({r["images"]: r for r in by_n}.values())
         if len(by_n) > 1:
             n = [r["images"] for r in by_n]
-            tt, mem = growth(n, [r["total_s"] for r in by_n]), growth(n, [r["peak_rss_mib"] for r in by_n])
-            ep = growth(n, [r["epoch_s"] for r in by_n])
+            tt, mem, ep = _growths(n, by_n)
             out.append(
                 f"{mode:8s} over images (64 px, {n[0]:,} to {n[-1]:,}): {1000 * tt['per_unit']:.1f} ms per "
                 f"image in total (slope {tt['loglog']:.2f}), {1000 * ep['per_unit']:.2f} ms per image per "
@@ -204,8 +208,7 @@ def fits(rows, size_count: int) -> list[str]:
         by_s = sorted((r for r in done if r["images"] == size_count and r["mode"] == mode), key=lambda r: r["px"])
         if len(by_s) > 1:
             px = [r["px"] ** 2 for r in by_s]
-            tt, mem = growth(px, [r["total_s"] for r in by_s]), growth(px, [r["peak_rss_mib"] for r in by_s])
-            ep = growth(px, [r["epoch_s"] for r in by_s])
+            tt, mem, ep = _growths(px, by_s)
             out.append(
                 f"{mode:8s} over size ({size_count:,} images, {by_s[0]['px']} to {by_s[-1]['px']} px): "
                 f"log-log slope in pixels: time {tt['loglog']:.2f}, per epoch {ep['loglog']:.2f}, "
