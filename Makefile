@@ -20,8 +20,8 @@ report: install           ## every notebook on its embedded default, rendered to
 smoke: install            ## every notebook on its tiny settings
 	$(PY) -m aeutils report --smoke
 
-test: install             ## the test suite (full-size runs are benchmarks and profiles, not tests)
-	$(PY) -m pytest -q --durations=15
+test: install             ## the test suite, on two worker processes (full-size runs are benchmarks and profiles, not tests)
+	$(PY) -m pytest -q -n 2 --durations=15
 
 lint: install           ## ruff (lint)
 	$(PY) -m ruff check aeutils tests benchmarks

@@ -29,7 +29,7 @@ __version__ = "0.1.0"
 
 #: TensorFlow's C++ start-up lines (absl's ``I0000 ...``, ``W0000 ...``, ``E0000 ...`` and its "All log
 #: messages before absl::InitializeLog()" line), which TensorFlow 2.21 prints at import whatever
-#: ``TF_CPP_MIN_LOG_LEVEL`` says; :func:`_import_tensorflow_quietly` applies the level to them.
+#: ``TF_CPP_MIN_LOG_LEVEL`` says; :class:`_QuietLoader` applies the level to them.
 _TF_LINE = re.compile(r"^([IWEF])\d{4} \d\d:\d\d:\d\d")
 _TF_PREAMBLE = "WARNING: All log messages before absl::InitializeLog()"
 
@@ -49,40 +49,80 @@ def _hidden(line: str, level: int) -> bool:
     return level >= 1 and line.startswith(_TF_PREAMBLE)
 
 
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with its C++ start-up lines filtered by ``TF_CPP_MIN_LOG_LEVEL`` (default 2).
+class _QuietLoader:
+    """Wraps TensorFlow's own loader: runs its module code with file descriptor 2 captured.
 
-    They are written to file descriptor 2 before Python sees them, so in a notebook every first
-    cell would show them as a pink block; the lines the level keeps are printed as they came.
+    TensorFlow's C++ start-up lines are written to descriptor 2 before Python sees them, so in a
+    notebook the first cell that imports it (directly or through Keras) would show them as a pink
+    block; afterwards the lines ``TF_CPP_MIN_LOG_LEVEL`` keeps are printed as they came.
     """
-    import tempfile
 
-    level = _tf_level()
-    try:
-        saved = os.dup(2) if level > 0 else None
-    except OSError:  # no stderr descriptor to borrow
-        saved = None
-    if saved is None:
-        import tensorflow  # noqa: F401
+    def __init__(self, loader):
+        self._loader = loader
 
-        return
-    with tempfile.TemporaryFile() as log:
-        sys.stderr.flush()
-        os.dup2(log.fileno(), 2)
+    def __getattr__(self, name):  # everything else is the real loader's
+        return getattr(self._loader, name)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        import tempfile
+
+        level = _tf_level()
         try:
-            import tensorflow  # noqa: F401
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            log.seek(0)
-            kept = [line for line in log.read().decode(errors="replace").splitlines() if not _hidden(line, level)]
-            if kept:
-                print("\n".join(kept), file=sys.stderr)
+            saved = os.dup(2) if level > 0 else None
+        except OSError:  # no stderr descriptor to borrow
+            saved = None
+        if saved is None:
+            self._loader.exec_module(module)
+            return
+        with tempfile.TemporaryFile() as log:
+            sys.stderr.flush()
+            os.dup2(log.fileno(), 2)
+            try:
+                self._loader.exec_module(module)
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                log.seek(0)
+                text = log.read().decode(errors="replace")
+                kept = [line for line in text.splitlines() if not _hidden(line, level)]
+                if kept:
+                    print("\n".join(kept), file=sys.stderr)
 
 
-if "tensorflow" not in sys.modules:
-    _import_tensorflow_quietly()
+class _QuietTensorFlowFinder:
+    """A one-shot import hook: the first ``import tensorflow`` (from any module) loads it quietly.
 
-from aeutils.saving import load_model, save_model  # noqa: E402  (after the environment above)
+    aeutils itself imports TensorFlow only where it is used, so ``aeutils.reports``, ``claims``,
+    ``cluster`` and the command line start in a fraction of a second.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "tensorflow":
+            return None
+        import importlib.machinery
+
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec.loader)
+        return spec
+
+
+if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
+    sys.meta_path.insert(0, _QuietTensorFlowFinder())
+
+
+def __getattr__(name):
+    """``aeutils.load_model`` and ``aeutils.save_model``, imported (with Keras) on first use."""
+    if name in ("load_model", "save_model"):
+        from aeutils import saving
+
+        return getattr(saving, name)
+    raise AttributeError(f"module 'aeutils' has no attribute {name!r}")
+
 
 __all__ = ["__version__", "load_model", "save_model"]

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from aeutils.metrics import mean_interval
+from aeutils.stats import mean_interval
 
 #: Run statuses, in the order a reader cares about them.
 STATUSES = ("ok", "claims not met", "failed", "interrupted")

@@ -145,7 +145,8 @@ def growth(xs, ys) -> dict:
     per = float(np.polyfit(xs, ys, 1)[0]) if len(xs) > 1 else float("nan")
     ok = ys > 0
     loglog = float(np.polyfit(np.log(xs[ok]), np.log(ys[ok]), 1)[0]) if ok.sum() > 1 else float("nan")
-    return {"per_unit": per, "loglog": loglog}
+    # round off the fit's floating-point dust, so that a flat series prints 0.0, never -0.0
+    return {"per_unit": float(np.round(per, 12)) + 0.0, "loglog": float(np.round(loglog, 12)) + 0.0}
 
 
 def plan(counts, sizes, size_count: int, modes, size_modes) -> list[tuple[str, int, int, str]]:

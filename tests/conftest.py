@@ -6,6 +6,9 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import aeutils  # noqa: E402, F401  (first: TensorFlow's start-up lines then follow TF_CPP_MIN_LOG_LEVEL)
+
+# isort: split
 import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 

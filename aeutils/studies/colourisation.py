@@ -37,7 +37,7 @@ from aeutils.color import (
 )
 from aeutils.models import CAE_ARCHITECTURES, build_autoencoder, build_decoder, build_encoder
 from aeutils.params import parse_list
-from aeutils.train import fit, predict
+from aeutils.train import PRECISIONS, fit, predict
 
 
 @dataclasses.dataclass(frozen=True)
@@ -604,7 +604,7 @@ def display_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None,
 #: without ``metrics_path`` and ``n_show``, which only sizes the figures).
 PARAMETERS = (
     "dataset", "limit", "size", "epochs", "batch_size", "learning_rate", "low_learning_rate", "low_lr_routes",
-    "filters", "rgb_route_gray", "ours_filters", "ours_rebalance", "seed",
+    "filters", "rgb_route_gray", "ours_filters", "ours_rebalance", "ours_precision", "seed",
 )  # fmt: skip
 
 
@@ -618,14 +618,14 @@ def check_parameters(values: Mapping) -> dict:
 
     Raises:
         ValueError: filters that are not at least two positive integers, an unknown
-            route (the message lists the known ones), an unknown ``rgb_route_gray`` or an
-            ``ours_rebalance`` outside (0, 1].
+            route (the message lists the known ones), an unknown ``rgb_route_gray``, an
+            ``ours_rebalance`` outside (0, 1] or an unknown ``ours_precision``.
 
     Example:
     >>> p = check_parameters({"dataset": "d", "limit": 0, "size": 32, "epochs": 1, "batch_size": 8,
     ...     "learning_rate": 1e-3, "low_learning_rate": 1e-5, "low_lr_routes": "yuv, rgb",
     ...     "filters": "32, 48,64", "rgb_route_gray": "mean", "ours_filters": "16,32", "ours_rebalance": 1.0,
-    ...     "seed": 0})
+    ...     "ours_precision": "auto", "seed": 0})
     >>> p["filters"], p["low_lr_routes"], p["ours_filters"]
     ([32, 48, 64], ['yuv', 'rgb'], [16, 32])
     """
@@ -634,6 +634,8 @@ def check_parameters(values: Mapping) -> dict:
     params["ours_filters"] = list(parse_list(params["ours_filters"], name="ours_filters", min_len=2, positive=True))
     if not 0.0 < float(params["ours_rebalance"]) <= 1.0:
         raise ValueError(f"ours_rebalance must be in (0, 1] (1: no rebalancing), got {params['ours_rebalance']!r}")
+    if params["ours_precision"] not in PRECISIONS:
+        raise ValueError(f"ours_precision must be one of {', '.join(PRECISIONS)}, got {params['ours_precision']!r}")
     routes = params["low_lr_routes"] if params["low_learning_rate"] > 0 else ""
     params["low_lr_routes"] = list(parse_list(routes, str, name="routes", min_len=0, choices=tuple(ROUTES)))
     if params["rgb_route_gray"] not in LUMINANCE_METHODS:
