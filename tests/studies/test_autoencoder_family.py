@@ -47,7 +47,14 @@ def test_study_runners_tiny():
     assert len(con["jacobian_per_batch"]) == 2 and con["rows"][0]["jacobian_fro_sq"] > 0
     beta = F.run_beta_sweep(data, cfg.replace(filters=(4,)), betas=(1.0, 4.0), latent_dim=2)
     assert [r["beta"] for r in beta["rows"]] == [1.0, 4.0] and beta["rows"][0]["kl_nats"] >= 0
-    ano = F.run_anomaly(data, cfg, normal=0, score="local_max", window=3)
+    each = F.run_anomaly_classes(data, cfg, classes=F.normal_classes("0,1", data.labels), score="local_max", window=3)
+    assert each["classes"] == [0, 1] and [r["normal_class"] for r in each["by_class"]] == [0, 1, "mean"]
+    assert list(each["by_class"][0])[1:] == list(F.ANOMALY_SHORT) and each["weakest"] in (0, 1)
+    mean = each["by_class"][-1]["autoencoder kNN (ours)"]
+    assert mean == pytest.approx(np.mean([each["per_class"][c]["headline"]["auroc"] for c in (0, 1)]))
+    assert each["headline"]["auroc"] == pytest.approx(mean)
+    assert each["model"] is each["per_class"][each["weakest"]]["model"]
+    ano = each["per_class"][0]
     assert 0 <= ano["headline"]["auroc"] <= 1 and len(ano["roc"]) == 5 and ano["rows"][1]["score"] == "local_max 3x3"
     assert ano["detector"] == list(ano["scores"])[0] and ano["rows"][0]["score"] == "kNN (k = 5)"
     assert [n.split(" ")[0] for n in ano["baselines"]] == ["PCA", "PCA", "raw"]
@@ -169,6 +176,42 @@ def test_anomaly_claims_compare_with_every_baseline():
     # One baseline as good as the detector: the claim fails although it beats the other.
     run["scores"]["pixels"] = strong + rng.normal(size=450) * 0.01
     assert F.anomaly_claims(run)[0]["holds"] is False
+
+
+def test_normal_classes_all_or_listed_and_refused_when_absent():
+    labels = np.array([3, 1, 3, 0])
+    assert F.normal_classes("all", labels) == (0, 1, 3) and F.normal_classes(" ALL ", labels) == (0, 1, 3)
+    assert F.normal_classes("3,0,3", labels) == (3, 0) and F.normal_classes(1, labels) == (1,)
+    with pytest.raises(ValueError, match=r"normal_class 7 is not a class of the data; its classes: \(0, 1, 3\)"):
+        F.normal_classes("1,7", labels)
+    with pytest.raises(ValueError, match="normal_class"):
+        F.normal_classes("zero", labels)
+    with pytest.raises(ValueError, match="normal_class"):  # refused before any training
+        F.check_parameters(_notebook_values(normal_class="0,x"))
+    assert F.check_parameters(_notebook_values(normal_class="all"))["normal_class"] == "all"
+
+
+def test_mean_auroc_claims_over_classes():
+    def run_of(ours, base, n_normal=150):
+        y = np.r_[np.zeros(n_normal, bool), np.ones(300, bool)]
+        return {"rows": [{"method": "ours", "auroc": ours}, {"method": "pixels", "auroc": base}], "is_anomaly": y}
+
+    gains = {0: (0.99, 0.98), 1: (0.97, 0.955), 2: (0.95, 0.93), 3: (0.98, 0.965)}
+    run = {"per_class": {c: run_of(*v) for c, v in gains.items()}, "detector": "ours", "baselines": ["pixels"]}
+    claim, size = F.anomaly_claims(run)  # several classes: the mean over classes, t-interval over the 4 gains
+    d = np.array([a - b for a, b in gains.values()])
+    half = 3.182446 * d.std(ddof=1) / 2  # t(3) quantile, four classes
+    assert claim["holds"] and claim["ci95"] == pytest.approx([d.mean() - half, d.mean() + half], abs=1e-6)
+    assert claim["ours"] == pytest.approx(0.9725) and "ahead in every class" in claim["note"]
+    assert size["holds"] and size["ours"] == 150
+    run["per_class"][2] = run_of(0.93, 0.95, n_normal=90)  # one class behind, one class too small
+    claim, size = F.anomaly_claims(run)
+    assert not claim["holds"] and "behind in class 2" in claim["note"]
+    assert not size["holds"] and size["ours"] == 90
+    one = {"per_class": {0: {"scores": {"ours": np.r_[np.zeros(150), np.ones(300)], "pixels": np.zeros(450)},
+                             "is_anomaly": np.r_[np.zeros(150, bool), np.ones(300, bool)],
+                             "detector": "ours", "baselines": ["pixels"]}}}  # fmt: skip
+    assert "DeLong" in F.anomaly_claims(one)[0]["note"]  # one class: DeLong on its own test images
 
 
 def test_collapse_check_and_kl_falls():

@@ -17,15 +17,19 @@ A package, as the study is more than 600 lines:
   :func:`jacobian_norms`), :func:`run_beta_sweep`;
 - ``findings``: :func:`claims` (every claim of the notebook from the section results), with
   :func:`auroc_difference` (DeLong), :func:`active_units`, :func:`collapse_claims`, :func:`kl_falls`
-  and :func:`anomaly_claims`;
-- ``applications``: :func:`run_anomaly`, :func:`run_inpainting`,
+  and :func:`anomaly_claims` (:func:`mean_auroc_claims` over several normal classes);
+- ``applications``: :func:`run_anomaly` (one normal class), :func:`run_anomaly_classes` (each of
+  :func:`normal_classes` in turn), :func:`run_inpainting`,
   :func:`run_super_resolution`, :func:`run_probes`, :func:`run_code_sizes`.
 
 Every name is importable from the package: ``from aeutils.studies import autoencoder_family as F``.
 """
 
 from aeutils.studies.autoencoder_family.applications import (
+    ANOMALY_SHORT,
+    normal_classes,
     run_anomaly,
+    run_anomaly_classes,
     run_code_sizes,
     run_inpainting,
     run_probes,
@@ -39,6 +43,7 @@ from aeutils.studies.autoencoder_family.findings import (
     claims,
     collapse_claims,
     kl_falls,
+    mean_auroc_claims,
 )
 from aeutils.studies.autoencoder_family.protocol import (
     CHOICES,
@@ -70,6 +75,7 @@ from aeutils.studies.autoencoder_family.variants import (
 )
 
 __all__ = [
+    "ANOMALY_SHORT",
     "CHOICES",
     "MIN_NORMAL_TEST",
     "active_units",
@@ -79,6 +85,8 @@ __all__ = [
     "claims",
     "collapse_claims",
     "kl_falls",
+    "mean_auroc_claims",
+    "normal_classes",
     "plain_ticks",
     "psnr_values",
     "PARAMETERS",
@@ -92,6 +100,7 @@ __all__ = [
     "jacobian_norms",
     "prepare",
     "run_anomaly",
+    "run_anomaly_classes",
     "run_beta_sweep",
     "run_code_sizes",
     "run_contractive",

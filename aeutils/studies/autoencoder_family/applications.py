@@ -13,6 +13,7 @@ from aeutils import metrics as M
 from aeutils import models as Mo
 from aeutils.latent import encode
 from aeutils.models.restoration import log_mse
+from aeutils.params import parse_list
 from aeutils.studies.autoencoder_family.protocol import (
     SR_LOSSES,
     FamilyConfig,
@@ -27,6 +28,15 @@ from aeutils.train import predict
 
 #: Neighbours of the anomaly detector's kNN density score.
 ANOMALY_K = 5
+
+#: Short names of :func:`run_anomaly`'s five scores, in its row order (the detector first), for the per-class table.
+ANOMALY_SHORT = (
+    "autoencoder kNN (ours)",
+    "autoencoder reconstruction",
+    "PCA reconstruction",
+    "kNN on PCA codes",
+    "kNN on pixels",
+)
 
 # ---------------------------------------------------------------------------
 # Applications
@@ -138,6 +148,73 @@ def run_anomaly(
         "is_anomaly": y,
         "detector": detector,
         "baselines": names[2:],
+    }
+
+
+def normal_classes(spec, labels) -> tuple[int, ...]:
+    """The classes of the ``normal_class`` parameter: ``"all"`` (every class in ``labels``) or e.g. ``"3"``, ``"0,8"``.
+
+    Raises:
+        ValueError: a spec that does not parse, or a class not among the labels (the message lists them).
+
+    Example:
+    >>> normal_classes("all", [2, 0, 1, 0]), normal_classes("2, 0", [2, 0, 1]), normal_classes(1, [0, 1])
+    ((0, 1, 2), (2, 0), (1,))
+    """
+    present = tuple(int(c) for c in np.unique(np.asarray(labels)))
+    if str(spec).strip().lower() == "all":
+        return present
+    chosen = parse_list(str(spec), int, name="normal_class")
+    missing = [c for c in chosen if c not in present]
+    if missing:
+        raise ValueError(f"normal_class {missing[0]} is not a class of the data; its classes: {present}")
+    return tuple(dict.fromkeys(chosen))
+
+
+def run_anomaly_classes(data: FamilyData, cfg: FamilyConfig, *, classes: Sequence[int], **kwargs) -> dict:
+    """:func:`run_anomaly` for each normal class in turn (the usual one-against-the-rest protocol), and the means.
+
+    Each class gets its own detector, trained on that class only, and its own baselines; the
+    mean AUROC over the classes is what one-class MNIST results report.
+
+    Args:
+        classes: the normal classes (e.g. :func:`normal_classes`).
+        kwargs: passed to :func:`run_anomaly` (``fpr``, ``score``, ``fractions``, ...).
+
+    Returns:
+        ``{"per_class": {class: run_anomaly result}, "classes", "by_class"`` (a table: one row per
+        class with each score's AUROC under :data:`ANOMALY_SHORT` names, then a ``"mean"`` row),
+        ``"mean_auroc"`` (per full score name), ``"weakest"`` (the class where the detector's AUROC
+        is lowest), ``"headline"``, ``"detector"``, ``"baselines"``, ``"model"`` (the weakest class's
+        detector)``}``.
+
+    Raises:
+        ValueError: no classes, or as :func:`run_anomaly`.
+    """
+    if not classes:
+        raise ValueError("need at least one normal class")
+    per_class = {int(c): run_anomaly(data, cfg, normal=int(c), **kwargs) for c in classes}
+    first = next(iter(per_class.values()))
+    names = list(first["scores"])
+    short = dict(zip(names, ANOMALY_SHORT, strict=True))
+    auroc = {c: {r["method"]: r["auroc"] for r in res["rows"]} for c, res in per_class.items()}
+    mean = {n: float(np.mean([auroc[c][n] for c in per_class])) for n in names}
+    by_class = [{"normal_class": c, **{short[n]: auroc[c][n] for n in names}} for c in per_class]
+    by_class.append({"normal_class": "mean", **{short[n]: mean[n] for n in names}})
+    weakest = min(per_class, key=lambda c: auroc[c][first["detector"]])
+    keys = ("auroc", "reconstruction_auroc", "pca_auroc", "pixels_knn_auroc")
+    headline = {k: float(np.mean([res["headline"][k] for res in per_class.values()])) for k in keys}
+    headline.update(n_classes=len(per_class), weakest_class=weakest, weakest_auroc=auroc[weakest][first["detector"]])
+    return {
+        "per_class": per_class,
+        "classes": list(per_class),
+        "by_class": by_class,
+        "mean_auroc": mean,
+        "weakest": weakest,
+        "headline": headline,
+        "detector": first["detector"],
+        "baselines": first["baselines"],
+        "model": per_class[weakest]["model"],
     }
 
 

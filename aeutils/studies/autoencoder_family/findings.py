@@ -16,6 +16,7 @@ import numpy as np
 from scipy.stats import norm
 
 from aeutils import claims as C
+from aeutils.stats import mean_interval
 
 #: Fewest normal test images for the anomaly claim: the false-positive rate then moves in steps of at most 1%.
 MIN_NORMAL_TEST = 100
@@ -166,17 +167,25 @@ def kl_falls(rows: Sequence[Mapping]) -> dict:
 
 
 def anomaly_claims(anomaly: Mapping) -> list[dict]:
-    """The anomaly claims: the detector's AUROC beats every baseline's (DeLong intervals), on ≥ 100 normal test images.
+    """The anomaly claims: the detector's AUROC beats every baseline's, on ≥ 100 normal test images (per class).
 
-    The detector (``anomaly["detector"]``, default the first score) is compared with each baseline
+    With one normal class (a :func:`~aeutils.studies.autoencoder_family.run_anomaly` result, or a
+    :func:`~aeutils.studies.autoencoder_family.run_anomaly_classes` result of one class), the
+    detector (``anomaly["detector"]``, default the first score) is compared with each baseline
     (``anomaly["baselines"]``, default the second score) on the same test images
-    (:func:`auroc_difference`); the claim holds when every interval lies above zero, and it
+    (:func:`auroc_difference`, DeLong); with several, the mean AUROC over the classes is compared
+    (:func:`mean_auroc_claims`). The claim holds when every interval lies above zero, and it
     reports the comparison that decides it: the baseline whose interval reaches lowest.
 
     Args:
-        anomaly: a :func:`~aeutils.studies.autoencoder_family.run_anomaly` result (``scores``,
-            ``is_anomaly``, and optionally ``detector`` and ``baselines``).
+        anomaly: a ``run_anomaly`` result (``scores``, ``is_anomaly``, and optionally ``detector``
+            and ``baselines``) or a ``run_anomaly_classes`` result (``per_class``).
     """
+    per_class = anomaly.get("per_class")
+    if per_class is not None:
+        if len(per_class) > 1:
+            return mean_auroc_claims(anomaly)
+        anomaly = next(iter(per_class.values()))
     y = np.asarray(anomaly["is_anomaly"], bool)
     names = list(anomaly["scores"])
     name_a = anomaly.get("detector", names[0])
@@ -208,6 +217,65 @@ def anomaly_claims(anomaly: Mapping) -> list[dict]:
         ours=n,
         baseline=MIN_NORMAL_TEST,
         unit="normal test images",
+    )
+    return [claim, size]
+
+
+def mean_auroc_claims(anomaly: Mapping) -> list[dict]:
+    """The anomaly claims over several normal classes: the detector's mean AUROC beats every baseline's.
+
+    Each class is one unit (its own detector, baselines and test labels): the interval is
+    Student's t over the classes' AUROC differences (:func:`aeutils.stats.mean_interval`), so it
+    widens when the gain varies from class to class. The size claim needs ≥ 100 normal test images
+    in every class.
+
+    Args:
+        anomaly: a :func:`~aeutils.studies.autoencoder_family.run_anomaly_classes` result.
+
+    Example:
+    >>> rows = lambda a, b: {"rows": [{"method": "ours", "auroc": a}, {"method": "pca", "auroc": b}],
+    ...                      "is_anomaly": np.r_[np.zeros(120), np.ones(500)]}
+    >>> run = {"per_class": {0: rows(0.99, 0.97), 1: rows(0.95, 0.92), 2: rows(0.97, 0.945)},
+    ...        "detector": "ours", "baselines": ["pca"]}
+    >>> [(c["holds"], round(c["ours"], 4), round(c["baseline"], 4)) for c in mean_auroc_claims(run)]
+    [(True, 0.97, 0.945), (True, 120.0, 100.0)]
+    >>> run["per_class"][1] = rows(0.95, 0.90)  # gains of 0.02, 0.05, 0.025: too uneven over three classes
+    >>> mean_auroc_claims(run)[0]["holds"]
+    False
+    """
+    per_class = anomaly["per_class"]
+    name_a, bases = anomaly["detector"], list(anomaly["baselines"])
+    auroc = {c: {r["method"]: r["auroc"] for r in res["rows"]} for c, res in per_class.items()}
+    diffs = {b: np.array([auroc[c][name_a] - auroc[c][b] for c in per_class]) for b in bases}
+    ci = {b: mean_interval(d) for b, d in diffs.items()}
+    closest = min(bases, key=lambda b: ci[b][0])
+    mean = {n: float(np.mean([auroc[c][n] for c in per_class])) for n in [name_a, *bases]}
+    k = len(per_class)
+    against = closest if len(bases) == 1 else f"every baseline's ({'; '.join(bases)})"
+    text = f"anomaly detection: the {name_a} has a higher mean AUROC over the {k} normal classes than {against}"
+    claim = C.beats(text, mean[name_a], mean[closest], unit="AUROC")
+
+    def losses(b):
+        lost = [str(c) for c, d in zip(per_class, diffs[b], strict=True) if d <= 0]
+        return f", behind in class {', '.join(lost)}" if lost else ", ahead in every class"
+
+    each = "; ".join(
+        f"{b}: mean AUROC {mean[b]:.4f}, difference [{ci[b][0]:+.4f}, {ci[b][1]:+.4f}]{losses(b)}" for b in bases
+    )
+    claim.update(
+        ci95=list(ci[closest]),
+        holds=bool(all(lo > 0 for lo, _ in ci.values())),
+        note=f"Student-t 95% intervals over the {k} classes of the per-class AUROC differences (each class its "
+        f"own detector and test labels; shown: the closest, {closest}). {each}",
+    )
+    n = min(int((~np.asarray(res["is_anomaly"], bool)).sum()) for res in per_class.values())
+    size = C.check(
+        f"every class's anomaly test set has at least {MIN_NORMAL_TEST} normal images "
+        "(false-positive rate in steps of ≤ 1%)",
+        n >= MIN_NORMAL_TEST,
+        ours=n,
+        baseline=MIN_NORMAL_TEST,
+        unit="normal test images (fewest over the classes)",
     )
     return [claim, size]
 

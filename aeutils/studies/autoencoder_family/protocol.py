@@ -312,6 +312,8 @@ def check_parameters(values: Mapping) -> dict:
     parse_list(params["betas"], float, name="betas")
     parse_list(params["code_sizes"], name="code_sizes", positive=True)
     anomaly_fractions(params)
+    if str(params["normal_class"]).strip().lower() != "all":
+        parse_list(str(params["normal_class"]), int, name="normal_class")
     for key, allowed in CHOICES.items():
         if params[key] not in allowed:
             raise ValueError(f"{key} must be one of {allowed}, got {params[key]!r}")
