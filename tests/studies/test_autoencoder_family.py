@@ -55,6 +55,8 @@ def test_study_runners_tiny():
     assert each["headline"]["auroc"] == pytest.approx(mean)
     assert each["model"] is each["per_class"][each["weakest"]]["model"]
     ano = each["per_class"][0]
+    assert each["auroc"][0] == {r["method"]: r["auroc"] for r in ano["rows"]} and ano["labels"]["kNN on pixels"]
+    assert each["mean_auroc"][each["detector"]] == mean and list(ano["auroc"]) == list(F.ANOMALY_SCORES)
     assert 0 <= ano["headline"]["auroc"] <= 1 and len(ano["roc"]) == 5 and ano["rows"][1]["score"] == "local_max 3x3"
     assert ano["detector"] == list(ano["scores"])[0] and ano["rows"][0]["score"] == "kNN (k = 5)"
     assert [n.split(" ")[0] for n in ano["baselines"]] == ["PCA", "PCA", "raw"]
@@ -192,20 +194,23 @@ def test_normal_classes_all_or_listed_and_refused_when_absent():
 
 
 def test_mean_auroc_claims_over_classes():
-    def run_of(ours, base, n_normal=150):
-        y = np.r_[np.zeros(n_normal, bool), np.ones(300, bool)]
-        return {"rows": [{"method": "ours", "auroc": ours}, {"method": "pixels", "auroc": base}], "is_anomaly": y}
+    def run_of(gains, n_normal=None):  # what the claims read of a run_anomaly_classes result
+        auroc = {c: {"ours": a, "pixels": b} for c, (a, b) in gains.items()}
+        ys = {c: np.r_[np.zeros((n_normal or {}).get(c, 150), bool), np.ones(300, bool)] for c in gains}
+        return {"per_class": {c: {"is_anomaly": y} for c, y in ys.items()}, "auroc": auroc,
+                "mean_auroc": {n: float(np.mean([a[n] for a in auroc.values()])) for n in ("ours", "pixels")},
+                "detector": "ours", "baselines": ["pixels"]}  # fmt: skip
 
     gains = {0: (0.99, 0.98), 1: (0.97, 0.955), 2: (0.95, 0.93), 3: (0.98, 0.965)}
-    run = {"per_class": {c: run_of(*v) for c, v in gains.items()}, "detector": "ours", "baselines": ["pixels"]}
+    run = run_of(gains)
     claim, size = F.anomaly_claims(run)  # several classes: the mean over classes, t-interval over the 4 gains
     d = np.array([a - b for a, b in gains.values()])
     half = 3.182446 * d.std(ddof=1) / 2  # t(3) quantile, four classes
     assert claim["holds"] and claim["ci95"] == pytest.approx([d.mean() - half, d.mean() + half], abs=1e-6)
     assert claim["ours"] == pytest.approx(0.9725) and "ahead in every class" in claim["note"]
     assert size["holds"] and size["ours"] == 150
-    run["per_class"][2] = run_of(0.93, 0.95, n_normal=90)  # one class behind, one class too small
-    claim, size = F.anomaly_claims(run)
+    gains[2] = (0.93, 0.95)  # one class behind, one class too small
+    claim, size = F.anomaly_claims(run_of(gains, n_normal={2: 90}))
     assert not claim["holds"] and "behind in class 2" in claim["note"]
     assert not size["holds"] and size["ours"] == 90
     one = {"per_class": {0: {"scores": {"ours": np.r_[np.zeros(150), np.ones(300)], "pixels": np.zeros(450)},

@@ -26,6 +26,8 @@ Every name is importable from the package: ``from aeutils.studies import autoenc
 """
 
 from aeutils.studies.autoencoder_family.applications import (
+    ANOMALY_BASELINES,
+    ANOMALY_SCORES,
     ANOMALY_SHORT,
     normal_classes,
     run_anomaly,
@@ -75,6 +77,8 @@ from aeutils.studies.autoencoder_family.variants import (
 )
 
 __all__ = [
+    "ANOMALY_BASELINES",
+    "ANOMALY_SCORES",
     "ANOMALY_SHORT",
     "CHOICES",
     "MIN_NORMAL_TEST",

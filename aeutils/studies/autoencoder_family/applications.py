@@ -29,14 +29,20 @@ from aeutils.train import predict
 #: Neighbours of the anomaly detector's kNN density score.
 ANOMALY_K = 5
 
-#: Short names of :func:`run_anomaly`'s five scores, in its row order (the detector first), for the per-class table.
-ANOMALY_SHORT = (
-    "autoencoder kNN (ours)",
-    "autoencoder reconstruction",
-    "PCA reconstruction",
-    "kNN on PCA codes",
-    "kNN on pixels",
-)
+#: :func:`run_anomaly`'s five scores in row order (the detector first), each named once: its short key (the
+#: per-class table's column) and its long label (the rows' ``method``), filled in with the run's code size
+#: ``code``, PCA components ``n_pca`` and kNN ``knn``.
+ANOMALY_SCORES = {
+    "autoencoder kNN (ours)": "autoencoder: {knn}, encoder features",
+    "autoencoder reconstruction": "autoencoder (code {code}): reconstruction error",
+    "PCA reconstruction": "PCA ({n_pca} components): reconstruction error",
+    "kNN on PCA codes": "PCA ({n_pca} components): {knn}, PCA codes",
+    "kNN on pixels": "raw pixels: {knn}",
+}
+#: The short keys of :data:`ANOMALY_SCORES`, in row order.
+ANOMALY_SHORT = tuple(ANOMALY_SCORES)
+#: The scores the detector's claim is compared with (:func:`run_anomaly`'s ``baselines``).
+ANOMALY_BASELINES = ("PCA reconstruction", "kNN on PCA codes", "kNN on pixels")
 
 # ---------------------------------------------------------------------------
 # Applications
@@ -88,9 +94,11 @@ def run_anomaly(
 
     Returns:
         ``{"rows", "roc": {name: (fpr, tpr)}, "headline", "model", "scores": {name: test scores},
-        "is_anomaly", "detector", "baselines"}``: ``scores`` in row order (the encoder kNN first),
-        ``detector`` its name, ``baselines`` the names of the PCA and pixel rows its claim is
-        compared with.
+        "is_anomaly", "labels", "auroc", "detector", "baselines"}``: ``scores`` in row order (the
+        encoder kNN first) under the long labels, ``labels`` each score's long label under its
+        :data:`ANOMALY_SCORES` short key, ``auroc`` each score's AUROC under its short key,
+        ``detector`` the encoder kNN's label, ``baselines`` the labels of the PCA and pixel rows
+        its claim is compared with.
 
     Raises:
         ValueError: no labels, an unknown score, or a class missing from a part.
@@ -110,44 +118,47 @@ def run_anomaly(
     basis = B.fit_pca(x_tr, n_pca, seed=cfg.seed, solver="randomized")
     err = score if score == "mse" else f"{score} {window}x{window}"
     knn = f"kNN, cosine, k = {k}"
-    detector = f"autoencoder: {knn}, encoder features"
-    scores = {
-        detector: A.knn_scores(x_tr, x_va, x_te, features=lambda x: A.encoder_features(model, x), k=k),
-        f"autoencoder (code {cfg.latent_dim}): reconstruction error": (
+    labels = {s: text.format(knn=knn, code=cfg.latent_dim, n_pca=n_pca) for s, text in ANOMALY_SCORES.items()}
+    scores = {  # short key: (validation scores, test scores)
+        "autoencoder kNN (ours)": A.knn_scores(x_tr, x_va, x_te, features=lambda x: A.encoder_features(model, x), k=k),
+        "autoencoder reconstruction": (
             A.reconstruction_errors(model, x_va, **how),
             A.reconstruction_errors(model, x_te, **how),
         ),
-        f"PCA ({n_pca} components): reconstruction error": (
+        "PCA reconstruction": (
             A.pca_reconstruction_errors(x_tr, x_va, n_pca, **how),
             A.pca_reconstruction_errors(x_tr, x_te, n_pca, **how),
         ),
-        f"PCA ({n_pca} components): {knn}, PCA codes": A.knn_scores(x_tr, x_va, x_te, features=basis.encode, k=k),
-        f"raw pixels: {knn}": A.knn_scores(x_tr, x_va, x_te, k=k),
+        "kNN on PCA codes": A.knn_scores(x_tr, x_va, x_te, features=basis.encode, k=k),
+        "kNN on pixels": A.knn_scores(x_tr, x_va, x_te, k=k),
     }
-    names = list(scores)
-    rows, roc = [], {}
-    for name, (val_s, test_s) in scores.items():
+    rows, roc, auroc = [], {}, {}
+    for key in ANOMALY_SHORT:
+        val_s, test_s = scores[key]
         rep = M.anomaly_report(val_s, test_s, y, fpr=fpr)
-        kind = err if "reconstruction" in name else f"kNN (k = {k})"
-        rows.append({"method": name, "normal_class": normal, "score": kind, **rep})
-        roc[f"{name}: AUROC {rep['auroc']:.3f}"] = M.roc_points(test_s, y)
-    pca_rows = [r for r in rows if r["method"].startswith("PCA")]
+        kind = err if "reconstruction" in key else f"kNN (k = {k})"
+        rows.append({"method": labels[key], "normal_class": normal, "score": kind, **rep})
+        roc[f"{labels[key]}: AUROC {rep['auroc']:.3f}"] = M.roc_points(test_s, y)
+        auroc[key] = rep["auroc"]
+    detector = ANOMALY_SHORT[0]
     headline = {
-        "auroc": rows[0]["auroc"],
-        "auprc": rows[0]["auprc"],
-        "reconstruction_auroc": rows[1]["auroc"],
-        "pca_auroc": max(r["auroc"] for r in pca_rows),
-        "pixels_knn_auroc": rows[4]["auroc"],
+        "auroc": auroc[detector],
+        "auprc": rows[0]["auprc"],  # the detector's row
+        "reconstruction_auroc": auroc["autoencoder reconstruction"],
+        "pca_auroc": max(auroc["PCA reconstruction"], auroc["kNN on PCA codes"]),
+        "pixels_knn_auroc": auroc["kNN on pixels"],
     }
     return {
         "rows": rows,
         "roc": roc,
         "headline": headline,
         "model": model,
-        "scores": {name: s[1] for name, s in scores.items()},
+        "scores": {labels[key]: scores[key][1] for key in ANOMALY_SHORT},
         "is_anomaly": y,
-        "detector": detector,
-        "baselines": names[2:],
+        "labels": labels,
+        "auroc": auroc,
+        "detector": labels[detector],
+        "baselines": [labels[key] for key in ANOMALY_BASELINES],
     }
 
 
@@ -183,10 +194,11 @@ def run_anomaly_classes(data: FamilyData, cfg: FamilyConfig, *, classes: Sequenc
 
     Returns:
         ``{"per_class": {class: run_anomaly result}, "classes", "by_class"`` (a table: one row per
-        class with each score's AUROC under :data:`ANOMALY_SHORT` names, then a ``"mean"`` row),
-        ``"mean_auroc"`` (per full score name), ``"weakest"`` (the class where the detector's AUROC
-        is lowest), ``"headline"``, ``"detector"``, ``"baselines"``, ``"model"`` (the weakest class's
-        detector)``}``.
+        class with each score's AUROC under its :data:`ANOMALY_SCORES` short key, then a ``"mean"``
+        row), ``"auroc"`` (``{class: {label: AUROC}}``) and ``"mean_auroc"`` (``{label: mean AUROC}``)
+        under the long labels of the first class's run, ``"weakest"`` (the class where the
+        detector's AUROC is lowest), ``"headline"``, ``"detector"``, ``"baselines"``, ``"model"``
+        (the weakest class's detector)``}``.
 
     Raises:
         ValueError: no classes, or as :func:`run_anomaly`.
@@ -195,21 +207,21 @@ def run_anomaly_classes(data: FamilyData, cfg: FamilyConfig, *, classes: Sequenc
         raise ValueError("need at least one normal class")
     per_class = {int(c): run_anomaly(data, cfg, normal=int(c), **kwargs) for c in classes}
     first = next(iter(per_class.values()))
-    names = list(first["scores"])
-    short = dict(zip(names, ANOMALY_SHORT, strict=True))
-    auroc = {c: {r["method"]: r["auroc"] for r in res["rows"]} for c, res in per_class.items()}
-    mean = {n: float(np.mean([auroc[c][n] for c in per_class])) for n in names}
-    by_class = [{"normal_class": c, **{short[n]: auroc[c][n] for n in names}} for c in per_class]
-    by_class.append({"normal_class": "mean", **{short[n]: mean[n] for n in names}})
-    weakest = min(per_class, key=lambda c: auroc[c][first["detector"]])
+    labels = first["labels"]  # a class with fewer training images may have fewer PCA components in its labels
+    by_class = [{"normal_class": c, **res["auroc"]} for c, res in per_class.items()]
+    mean = {key: float(np.mean([res["auroc"][key] for res in per_class.values()])) for key in ANOMALY_SHORT}
+    by_class.append({"normal_class": "mean", **mean})
+    ours = ANOMALY_SHORT[0]
+    weakest = min(per_class, key=lambda c: per_class[c]["auroc"][ours])
     keys = ("auroc", "reconstruction_auroc", "pca_auroc", "pixels_knn_auroc")
     headline = {k: float(np.mean([res["headline"][k] for res in per_class.values()])) for k in keys}
-    headline.update(n_classes=len(per_class), weakest_class=weakest, weakest_auroc=auroc[weakest][first["detector"]])
+    headline.update(n_classes=len(per_class), weakest_class=weakest, weakest_auroc=per_class[weakest]["auroc"][ours])
     return {
         "per_class": per_class,
         "classes": list(per_class),
         "by_class": by_class,
-        "mean_auroc": mean,
+        "auroc": {c: {labels[key]: res["auroc"][key] for key in ANOMALY_SHORT} for c, res in per_class.items()},
+        "mean_auroc": {labels[key]: mean[key] for key in ANOMALY_SHORT},
         "weakest": weakest,
         "headline": headline,
         "detector": first["detector"],

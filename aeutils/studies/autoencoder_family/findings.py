@@ -230,33 +230,34 @@ def mean_auroc_claims(anomaly: Mapping) -> list[dict]:
     in every class.
 
     Args:
-        anomaly: a :func:`~aeutils.studies.autoencoder_family.run_anomaly_classes` result.
+        anomaly: a :func:`~aeutils.studies.autoencoder_family.run_anomaly_classes` result: its
+            ``auroc`` (per class and score), ``mean_auroc``, ``detector``, ``baselines``, and each
+            class's ``is_anomaly`` under ``per_class``.
 
     Example:
-    >>> rows = lambda a, b: {"rows": [{"method": "ours", "auroc": a}, {"method": "pca", "auroc": b}],
-    ...                      "is_anomaly": np.r_[np.zeros(120), np.ones(500)]}
-    >>> run = {"per_class": {0: rows(0.99, 0.97), 1: rows(0.95, 0.92), 2: rows(0.97, 0.945)},
-    ...        "detector": "ours", "baselines": ["pca"]}
-    >>> [(c["holds"], round(c["ours"], 4), round(c["baseline"], 4)) for c in mean_auroc_claims(run)]
+    >>> def run(auroc):  # the parts of a run_anomaly_classes result that the claims read
+    ...     return {"auroc": auroc, "detector": "ours", "baselines": ["pca"],
+    ...             "mean_auroc": {n: float(np.mean([a[n] for a in auroc.values()])) for n in ("ours", "pca")},
+    ...             "per_class": {c: {"is_anomaly": np.r_[np.zeros(120), np.ones(500)]} for c in auroc}}
+    >>> auroc = {0: {"ours": 0.99, "pca": 0.97}, 1: {"ours": 0.95, "pca": 0.92}, 2: {"ours": 0.97, "pca": 0.945}}
+    >>> [(c["holds"], round(c["ours"], 4), round(c["baseline"], 4)) for c in mean_auroc_claims(run(auroc))]
     [(True, 0.97, 0.945), (True, 120.0, 100.0)]
-    >>> run["per_class"][1] = rows(0.95, 0.90)  # gains of 0.02, 0.05, 0.025: too uneven over three classes
-    >>> mean_auroc_claims(run)[0]["holds"]
+    >>> auroc[1]["pca"] = 0.90  # gains of 0.02, 0.05, 0.025: too uneven over three classes
+    >>> mean_auroc_claims(run(auroc))[0]["holds"]
     False
     """
-    per_class = anomaly["per_class"]
+    per_class, auroc, mean = anomaly["per_class"], anomaly["auroc"], anomaly["mean_auroc"]
     name_a, bases = anomaly["detector"], list(anomaly["baselines"])
-    auroc = {c: {r["method"]: r["auroc"] for r in res["rows"]} for c, res in per_class.items()}
-    diffs = {b: np.array([auroc[c][name_a] - auroc[c][b] for c in per_class]) for b in bases}
+    diffs = {b: np.array([auroc[c][name_a] - auroc[c][b] for c in auroc]) for b in bases}
     ci = {b: mean_interval(d) for b, d in diffs.items()}
     closest = min(bases, key=lambda b: ci[b][0])
-    mean = {n: float(np.mean([auroc[c][n] for c in per_class])) for n in [name_a, *bases]}
-    k = len(per_class)
+    k = len(auroc)
     against = closest if len(bases) == 1 else f"every baseline's ({'; '.join(bases)})"
     text = f"anomaly detection: the {name_a} has a higher mean AUROC over the {k} normal classes than {against}"
     claim = C.beats(text, mean[name_a], mean[closest], unit="AUROC")
 
     def losses(b):
-        lost = [str(c) for c, d in zip(per_class, diffs[b], strict=True) if d <= 0]
+        lost = [str(c) for c, d in zip(auroc, diffs[b], strict=True) if d <= 0]
         return f", behind in class {', '.join(lost)}" if lost else ", ahead in every class"
 
     each = "; ".join(
