@@ -7,13 +7,14 @@ import os
 import sys
 
 from aeutils import __version__, reports
-from aeutils.data import BASE_DIR_ENV
-from aeutils.distribute import STRATEGIES
+from aeutils.cluster import STRATEGIES
 from aeutils.params import parse_list
-from aeutils.studies import dataset_comparison
+from aeutils.settings import BASE_DIR_ENV
+from aeutils.studies import dataset_comparison_command
 
 #: The studies' own commands (only this module registers them: toolkit modules never import a study).
-STUDY_COMMANDS = (dataset_comparison.add_command,)
+#: Their parsers import no TensorFlow: a command imports it when it runs.
+STUDY_COMMANDS = (dataset_comparison_command.add_command,)
 
 
 def _report(args) -> int:

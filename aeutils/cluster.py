@@ -13,6 +13,10 @@ import json
 import os
 from collections.abc import Mapping
 
+#: The ``tf.distribute`` strategies by name (:func:`aeutils.distribute.make_strategy`), here so that the
+#: command line offers them without importing TensorFlow.
+STRATEGIES = ("none", "mirrored", "multi_worker")
+
 
 def chief_rule(task_type: str | None, task_id, cluster: Mapping | None = None) -> bool:
     """Whether the task ``(task_type, task_id)`` of ``cluster`` (``{"worker": [...], ...}``) is the chief.

@@ -11,9 +11,7 @@ import os
 
 import tensorflow as tf
 
-from aeutils.cluster import chief_rule, is_chief_process
-
-STRATEGIES = ("none", "mirrored", "multi_worker")
+from aeutils.cluster import STRATEGIES, chief_rule, is_chief_process
 
 _default = {"strategy": None, "spec": None}
 

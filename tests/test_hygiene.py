@@ -91,3 +91,17 @@ def test_the_report_runner_and_claims_start_without_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False", "True"]
+
+
+def test_the_command_line_starts_without_tensorflow():
+    """``aeutils --help``, ``report --help``, ``compare --help`` import no TensorFlow: a command imports it to run."""
+    code = (
+        "import sys\nfrom aeutils.cli import main\n"
+        "for argv in (['--help'], ['report', '--help'], ['compare', '--help']):\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "usage: aeutils compare" in out.stdout and "--strategy" in out.stdout
+    assert out.stdout.split()[-2:] == ["False", "False"], out.stdout[-500:]

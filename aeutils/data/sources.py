@@ -31,6 +31,7 @@ from aeutils.data.embedded import embedded_photos, load_embedded
 from aeutils.data.imageset import DataError, ImageSet, as_hw, as_nhwc
 from aeutils.data.splits import subsample
 from aeutils.data.transforms import center_crop_square, resize, to_grayscale, to_unit_range
+from aeutils.settings import BASE_DIR_ENV, DATA_DIR_ENV
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 
@@ -95,16 +96,6 @@ def load(
     if grayscale and out.shape[-1] != 1:
         out = out.with_images(to_grayscale(out.images))
     return out
-
-
-#: Environment variable naming the directory a command was started from; ``aeutils report`` sets it
-#: so that relative paths given on its command line still work inside notebooks, which run from
-#: ``notebooks/``. Unset (JupyterLab, Python), the project folder stands in for it.
-BASE_DIR_ENV = "AEUTILS_BASE_DIR"
-
-#: Environment variable naming your data folder: named files such as ``npz:cifar10.npz`` are looked
-#: up there last.
-DATA_DIR_ENV = "AEUTILS_DATA_DIR"
 
 
 def _project_dir() -> Path | None:

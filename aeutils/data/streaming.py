@@ -35,9 +35,7 @@ from aeutils.data.imageset import DataError, ImageSet
 from aeutils.data.patches import patch_starts
 from aeutils.data.sources import folder_set, image_files, image_shape, read_image
 from aeutils.data.splits import subsample
-
-#: Default memory budget for decoded images: folders whose decoded size exceeds it stream from disk.
-DEFAULT_MEMORY_BUDGET = "2GiB"
+from aeutils.settings import DEFAULT_MEMORY_BUDGET
 
 _UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
           "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
