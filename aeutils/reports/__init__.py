@@ -3,7 +3,8 @@
 Modules: ``notebooks`` (finding notebooks, their metadata, parameters, profiles and parameter files),
 ``record`` (the metrics JSON a notebook writes, with its claims and provenance; the run's models,
 :func:`save_models`), ``render`` (a page
-with its claims summary, without log noise), ``index`` (the index page, from a jinja2 template) and
+with its claims summary, without log noise), ``index`` (the index page, from a jinja2 template),
+``kernel`` (the runner's kernels: encrypted sockets, their stderr without known noise) and
 ``runner`` (atomic runs, time limits, interrupts and sweeps).
 """
 

@@ -24,6 +24,7 @@ import papermill as pm
 
 from aeutils.cluster import describe_task, is_chief_process
 from aeutils.reports.index import build_index
+from aeutils.reports.kernel import ReportKernelManager
 from aeutils.reports.notebooks import (
     NOTEBOOK_DIR,
     REPORT_DIR,
@@ -246,6 +247,7 @@ def _execute(
                 progress_bar=progress,
                 log_output=log_output,
                 kernel_name="python3",
+                kernel_manager_class=ReportKernelManager,  # encrypted sockets, stderr without known noise
             )
     except pm.PapermillExecutionError as err:
         status, error = "failed", f"{err.ename}: {err.evalue}"

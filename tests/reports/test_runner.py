@@ -207,6 +207,21 @@ def test_index_escapes_values(nbdir, tmp_path):
     assert "<script>alert(1)</script>" not in index and "&lt;script&gt;" in index
 
 
+def test_the_kernels_stderr_reaches_the_terminal_without_known_noise(nbdir, tmp_path, capfd):
+    """No unencrypted-TCP warning (CurveZMQ sockets), no oneDNN fallback line; the kernel's other lines pass."""
+    fallback = (
+        "E0000 00:00:1796467324.156605    2368 util.cc:131] oneDNN supports DT_INT32 only on platforms with "
+        "AVX-512. Falling back to the default Eigen-based implementation if present."
+    )
+    body = f"import os\nos.write(2, {fallback!r}.encode() + b'\\nE0000 00:00:1.5  7 x.cc:9] a real error\\n')\n"
+    _notebook(nbdir, "noisy", body + GOOD)
+    capfd.readouterr()
+    rec = R.run_notebook("noisy", notebook_dir=nbdir, out_dir=tmp_path / "out")
+    err = capfd.readouterr().err
+    assert rec["status"] == "ok" and "x.cc:9] a real error" in err
+    assert "without encryption" not in err and "oneDNN" not in err, err
+
+
 def test_cli_refuses_unknown_parameter_before_running(tmp_path, capsys):
     code = main(["report", "cae_architectures", "-p", "epoch", "3", "--out", str(tmp_path)])
     assert code == 2
