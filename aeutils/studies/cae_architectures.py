@@ -50,6 +50,19 @@ SOURCE_FIGURES: dict[str, dict] = {
 #: The source's best row, the one ``ours-256`` is measured against.
 SOURCE_BEST = "32-48-64-double"
 
+#: The source's training protocol as :func:`aeutils.train.fit` keywords (its one home): Adam at 1e-3,
+#: batch 128, 15 epochs, best weights on the validation loss, ReduceLROnPlateau(0.5, patience 3),
+#: EarlyStopping(patience 10). The notebook's ``epochs``, ``batch_size`` and ``learning_rate`` override the first three.
+SOURCE_PROTOCOL = {
+    "epochs": 15,
+    "batch_size": 128,
+    "learning_rate": 1e-3,
+    "restore_best": True,
+    "reduce_lr_factor": 0.5,
+    "reduce_lr_patience": 3,
+    "early_stopping_patience": 10,
+}
+
 
 def source_mse(name: str) -> float | None:
     """The source's test MSE on [-1, 1] for architecture ``name`` (``None`` for ours)."""
@@ -132,14 +145,14 @@ def run_architecture(
     name: str,
     data: StudyData,
     *,
-    epochs: int = 15,
-    batch_size: int = 128,
-    learning_rate: float = 1e-3,
+    epochs: int = SOURCE_PROTOCOL["epochs"],
+    batch_size: int = SOURCE_PROTOCOL["batch_size"],
+    learning_rate: float = SOURCE_PROTOCOL["learning_rate"],
     seed: int = 42,
     verbose: int | str = 0,
     pca: bool = True,
 ) -> dict:
-    """Train and score one architecture of :data:`CAE_ARCHITECTURES`.
+    """Train and score one architecture of :data:`CAE_ARCHITECTURES` under :data:`SOURCE_PROTOCOL`.
 
     Returns:
         A table row: parameters, latent size by formula and by model, test MSE
@@ -157,11 +170,7 @@ def run_architecture(
         model,
         x_train,
         validation_data=data.val,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        reduce_lr_patience=3,
-        early_stopping_patience=10,
+        **{**SOURCE_PROTOCOL, "epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate},
         seed=seed,
         verbose=verbose,
     )

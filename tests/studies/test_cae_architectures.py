@@ -46,6 +46,20 @@ def test_source_figures_and_summary():
     assert S.ours_vs_pca(rows[:1]) == {} and "ours_beats_pca" not in S.headline(rows[:1], {})
 
 
+def test_source_protocol_is_fit_keywords_and_the_full_profile():
+    import inspect
+
+    from aeutils import reports
+    from aeutils.train import fit
+
+    assert set(S.SOURCE_PROTOCOL) <= set(inspect.signature(fit).parameters)
+    full = {**{k: v["default"] for k, v in reports.notebook_parameters("cae_architectures").items()},
+            **reports.profile_parameters("cae_architectures", "full")}  # fmt: skip
+    assert {k: full[k] for k in ("epochs", "batch_size", "learning_rate")} == {
+        k: S.SOURCE_PROTOCOL[k] for k in ("epochs", "batch_size", "learning_rate")
+    }
+
+
 def test_run_architecture_tiny():
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, (40, 32, 32, 3)).astype(np.float32)
