@@ -56,7 +56,10 @@ def test_quick_is_small(S):
     sizes = [int(v) for v in S.QUICK["sizes"].split(",")]
     modes = S.QUICK["modes"].split(",")
     configs = S.plan(counts, sizes, S.QUICK["size_count"], modes, S.QUICK["size_modes"].split(","))
-    assert len(configs) == 5 and S.QUICK["epochs"] == 1 and max(counts) <= 120 and max(sizes) <= 128
+    assert len(configs) == 4 and S.QUICK["epochs"] == 1 and max(counts) <= 120 and max(sizes) <= 128
+    # Both modes, whole images and patches, and two points for each fit.
+    assert {m for *_, m in configs} == {"memory", "cached"}
+    assert [(n, s) for sweep, n, s, m in configs if sweep == "size"] == [(40, 64), (40, 128)]
 
 
 def test_table_fits_and_report(S, tmp_path):
