@@ -1,20 +1,13 @@
 """benchmarks/scaling.py: the plan of configurations, the table, the fitted growth, the saved rows."""
 
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
-def S():
-    spec = importlib.util.spec_from_file_location("scaling", ROOT / "benchmarks" / "scaling.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def S(load_benchmark):
+    return load_benchmark("scaling")
 
 
 def _row(images, px, mode, total, epoch, rss, patch=0):

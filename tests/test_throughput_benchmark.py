@@ -1,19 +1,11 @@
 """benchmarks/throughput.py: the order-statistic interval and the paired validation-loss readings."""
 
-import importlib.util
-import pathlib
-
 import pytest
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def B():
-    spec = importlib.util.spec_from_file_location("throughput", ROOT / "benchmarks" / "throughput.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def B(load_benchmark):
+    return load_benchmark("throughput")
 
 
 def test_median_interval_of_nine_is_second_to_eighth(B):
