@@ -296,6 +296,9 @@ def report(res):
     print(f"\nheadline (precision='auto' -> {chosen}): train.fit / plain = {med:.2f}x [{lo:.2f}, {hi:.2f}]: "
           f"1.3x on the median and the lower end {'HOLDS' if fast else 'DOES NOT HOLD'}; never below 1.0 "
           f"(lower end): {'holds' if lo >= 1.0 else 'DOES NOT HOLD'}")
+    cmed, (clo, chi, _) = median_interval(np.asarray(cpu_rates[head]) / plain_cpu)
+    print(f"  per CPU-second (what shared cores hardly move): {cmed:.2f}x [{clo:.2f}, {chi:.2f}]: 1.3x on the "
+          f"median and the lower end {'holds' if cmed >= 1.3 and clo >= 1.3 else 'does not hold'}")
     print(f"  quality, {quality_line(q)}")
     print(f"  so: {'faster' if fast else 'not shown 1.3x faster'}, "
           + ("at equal validation loss (±1%, two-sided)" if q["equal"] else
