@@ -66,3 +66,19 @@ def free_ports():
         return found
 
     return ports
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """Import a script of ``benchmarks/`` (not a package) by name: ``load_benchmark("scaling")``."""
+    import importlib.util
+    import pathlib
+
+    def load(name):
+        path = pathlib.Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    return load

@@ -1,20 +1,13 @@
 """benchmarks/scaling.py: the plan of configurations, the table, the fitted growth, the saved rows."""
 
-import importlib.util
 import json
-import pathlib
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
-def S():
-    spec = importlib.util.spec_from_file_location("scaling", ROOT / "benchmarks" / "scaling.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def S(load_benchmark):
+    return load_benchmark("scaling")
 
 
 def _row(images, px, mode, total, epoch, rss, patch=0):
@@ -56,7 +49,10 @@ def test_quick_is_small(S):
     sizes = [int(v) for v in S.QUICK["sizes"].split(",")]
     modes = S.QUICK["modes"].split(",")
     configs = S.plan(counts, sizes, S.QUICK["size_count"], modes, S.QUICK["size_modes"].split(","))
-    assert len(configs) == 5 and S.QUICK["epochs"] == 1 and max(counts) <= 120 and max(sizes) <= 128
+    assert len(configs) == 4 and S.QUICK["epochs"] == 1 and max(counts) <= 120 and max(sizes) <= 128
+    # Both modes, whole images and patches, and two points for each fit.
+    assert {m for *_, m in configs} == {"memory", "cached"}
+    assert [(n, s) for sweep, n, s, m in configs if sweep == "size"] == [(40, 64), (40, 128)]
 
 
 def test_table_fits_and_report(S, tmp_path):

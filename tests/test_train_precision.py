@@ -67,7 +67,26 @@ def test_bf16_pays_times_one_batch():
 
     pays, reason = T.bf16_pays(build, (x, x), min_speedup=0.0)
     assert pays is True and "float32" in reason and "bf16" in reason and "ms" in reason
+    assert "wall" in reason and "CPU" in reason and "decided on" in reason
     assert T.bf16_pays(build, (x, x), min_speedup=1e9)[0] is False
+
+
+def test_bf16_pays_decides_on_cpu_time_without_a_gpu(monkeypatch):
+    x = _data(16)
+
+    def build():
+        m = _tiny()
+        m.compile(optimizer="adam", loss="mse")
+        return m
+
+    # Loaded cores: equal wall times, bf16 costing half the CPU time; then the other way round.
+    steps = iter([(0.2, 0.4), (0.2, 0.2)] * 6)
+    monkeypatch.setattr(T, "_step", lambda m, batch: next(steps))
+    monkeypatch.setattr(T.tf.config, "list_physical_devices", lambda kind=None: [])
+    pays, reason = T.bf16_pays(build, (x, x))
+    assert pays is True and "(1.00x) wall" in reason and "(2.00x); decided on CPU time" in reason
+    steps = iter([(0.2, 0.2), (0.1, 0.2)] * 6)
+    assert T.bf16_pays(build, (x, x))[0] is False
 
 
 def test_native_bf16_reads_cpu_flags():

@@ -1,0 +1,30 @@
+"""benchmarks/throughput.py: the order-statistic interval and the paired validation-loss readings."""
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def B(load_benchmark):
+    return load_benchmark("throughput")
+
+
+def test_median_interval_of_nine_is_second_to_eighth(B):
+    med, (lo, hi, cover) = B.median_interval(range(1, 10))
+    assert med == 5 and (lo, hi) == (2, 8) and cover == pytest.approx(1 - 2 * 10 / 512)
+
+
+def test_quality_reads_one_and_two_sided_from_the_paired_interval(B):
+    base = [1.0] * 9
+    # Within 0.5% everywhere: equal (two-sided) and not worse.
+    q = B.quality([1.0, 1.004, 0.996, 1.002, 0.998, 1.001, 0.999, 1.003, 0.997], base)
+    assert q["equal"] and q["not_worse"] and q["point"]
+    # Lower by 1-3%: not worse, but not equal within ±1% although each round is better.
+    q = B.quality([0.97, 0.98, 0.985, 0.975, 0.99, 0.982, 0.978, 0.988, 0.972], base)
+    assert q["not_worse"] and not q["equal"] and not q["point"]
+    # Median equal, interval reaching +3%: a quality cost is not ruled out.
+    q = B.quality([0.97, 0.98, 0.99, 1.0, 1.0, 1.0, 1.01, 1.03, 1.04], base)
+    assert q["point"] and not q["not_worse"] and not q["equal"]
+    # Pairs, not medians: the same values against a shifted baseline, round by round.
+    q = B.quality([2.0, 4.0, 3.0] * 3, [2.0, 4.0, 3.0] * 3)
+    assert q["median"] == 1.0 and q["equal"]
+    assert "one-sided): holds" in B.quality_line(q) and "two-sided): holds" in B.quality_line(q)
