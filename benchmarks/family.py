@@ -71,7 +71,12 @@ FULL = {
     "vae_epochs": 10,
     # MSE, as measured at full size (+2.12 dB over bicubic on CIFAR-10); the notebook's default trains
     # on log MSE at a lower rate, which the smooth embedded photo patches need.
-    "sr": {"filters": 64, "convs": 5, "epochs": 10, "loss": "mse"},
+    # Residual blocks and sub-pixel upsampling (the first design, 5 plain convolutions and a transposed
+    # convolution: +2.12 dB); bfloat16 where the CPU has it natively (2.7x faster on AMX, same dB).
+    "sr": {
+        "filters": 64, "convs": 1, "blocks": 8, "upsample": "subpixel", "epochs": 10, "loss": "mse",
+        "precision": "auto",
+    },
     "max_biharmonic": 2000,
     "probe_max_train": 10_000,
     "jacobian_images": 512,
@@ -123,9 +128,13 @@ def main(argv=None) -> int:
     parser.add_argument("--cifar", default=str(DEFAULT_CIFAR), help="CIFAR-10 .npz file")
     parser.add_argument("--json", default="", help="also write every table to this JSON file")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--sets", default="MNIST,CIFAR-10", help="image sets of the tasks that run on both (denoise, inpaint, probes)"
+    )
     args = parser.parse_args(argv)
     try:
         tasks = list(parse_list(args.tasks, str, name="tasks", choices=TASKS))
+        chosen_sets = set(parse_list(args.sets, str, name="sets", choices=("MNIST", "CIFAR-10")))
     except ValueError as err:
         parser.error(str(err))
     for path in (args.mnist, args.cifar):
@@ -136,8 +145,9 @@ def main(argv=None) -> int:
     results, summary, timings = {}, [], {}
     start_all = time.perf_counter()
 
-    needs_mnist = {"variants", "anomaly", "denoise", "inpaint", "probes"} & set(tasks)
-    needs_cifar = {"denoise", "inpaint", "sr", "probes"} & set(tasks)
+    both = {"denoise", "inpaint", "probes"}
+    needs_mnist = {"variants", "anomaly"} & set(tasks) or ("MNIST" in chosen_sets and both & set(tasks))
+    needs_cifar = "sr" in tasks or ("CIFAR-10" in chosen_sets and both & set(tasks))
     sets = {}
     if needs_mnist:
         sets["MNIST"] = (
@@ -149,6 +159,7 @@ def main(argv=None) -> int:
             F.prepare(f"npz:{args.cifar}", limit=S["limit"], seed=args.seed),
             S["cifar"].replace(seed=args.seed),
         )
+    both_sets = {n: v for n, v in sets.items() if n in chosen_sets}  # for the tasks that run on each set
     for name, (data, cfg) in sets.items():
         print(f"{name}: {data.source}; {cfg}")
     print(f"run size: {size}; tasks: {', '.join(tasks)}")
@@ -244,7 +255,7 @@ def main(argv=None) -> int:
 
     save(complete=False)
     if "denoise" in tasks:
-        for name, (data, cfg) in sets.items():
+        for name, (data, cfg) in both_sets.items():
             t = time.perf_counter()
             p = get_plain(name)
             den = F.run_denoising(
@@ -265,7 +276,7 @@ def main(argv=None) -> int:
 
     save(complete=False)
     if "inpaint" in tasks:
-        for name, (data, cfg) in sets.items():
+        for name, (data, cfg) in both_sets.items():
             t = time.perf_counter()
             inp = F.run_inpainting(
                 data,
@@ -273,8 +284,7 @@ def main(argv=None) -> int:
                 kind="pixels",
                 fraction=0.5,
                 max_biharmonic=S["max_biharmonic"],
-                filters=S["inpaint"]["filters"],
-                convs=S["inpaint"]["convs"],
+                **{k: v for k, v in S["inpaint"].items() if k != "epochs"},
             )
             timings[f"inpaint {name}"] = time.perf_counter() - t
             show(f"Inpainting, 50% missing pixels, {name} (error on missing pixels only)", inp["rows"])
@@ -299,9 +309,7 @@ def main(argv=None) -> int:
             data,
             cfg.replace(epochs=S["sr"]["epochs"]),
             factor=2,
-            filters=S["sr"]["filters"],
-            convs=S["sr"]["convs"],
-            loss=S["sr"]["loss"],
+            **{k: v for k, v in S["sr"].items() if k != "epochs"},
         )
         timings["sr"] = time.perf_counter() - t
         show("Super-resolution x2, CIFAR-10", sr["rows"])
@@ -319,7 +327,7 @@ def main(argv=None) -> int:
 
     save(complete=False)
     if "probes" in tasks:
-        for name, (data, cfg) in sets.items():
+        for name, (data, cfg) in both_sets.items():
             p = get_plain(name)
             t = time.perf_counter()
             pr = F.run_probes(data, p["model"], max_train=S["probe_max_train"], seed=args.seed)
