@@ -227,6 +227,8 @@ def test_residual_blocks_dilations():
     rates = [la.dilation_rate[0] for la in model.layers if isinstance(la, keras.layers.Conv2D)]
     assert rates == [1, 1, 2, 2, 4, 4, 1, 1] and model.output_shape == (None, 16, 16, 4)
     assert Mo.residual_blocks(inputs, 0, name="none") is inputs
+    x = _x(2, 16, 16, 4)
+    np.testing.assert_allclose(model.predict(x, verbose=0), x, atol=1e-6)  # every block starts as the identity
 
 
 def test_inpainter_keeps_observed_pixels_and_starts_as_normalized_convolution():
