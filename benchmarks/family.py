@@ -9,8 +9,9 @@ Prints one markdown table per task and a summary against the goals:
   pixels (goal: mean AUROC >= 0.975);
 * denoising (MNIST, CIFAR-10): PSNR gain over the noisy input at sigma 0.3;
 * inpainting (MNIST, CIFAR-10): 50% missing pixels, error on the missing pixels,
-  against mean-fill, normalised convolution and biharmonic inpainting;
-* super-resolution (CIFAR-10): 2x, against bicubic (goal: >= +1.5 dB);
+  against mean-fill, normalised convolution and biharmonic inpainting (goal on CIFAR-10,
+  issue 16: >= 28.0 dB);
+* super-resolution (CIFAR-10): 2x, against bicubic (goal, issue 16: >= +2.5 dB);
 * feature probes (MNIST, CIFAR-10): logistic regression on the codes against
   PCA codes of the same size and raw pixels.
 
@@ -19,6 +20,7 @@ Usage (from the repository root)::
     python benchmarks/family.py --quick          # ~3,000 images per set, a few epochs
     python benchmarks/family.py                  # full size
     python benchmarks/family.py --tasks anomaly,sr --json results.json
+    python benchmarks/family.py --tasks inpaint --sets CIFAR-10   # one set for denoise/inpaint/probes
 
 Cost: ``--quick`` about 400 s of CPU. Full size about 3 h of CPU (roughly 2 h of
 wall time on two idle cores), estimated from measured per-image training costs:
@@ -301,7 +303,8 @@ def main(argv=None) -> int:
                     "baseline": h["biharmonic_masked_psnr_db"],
                     "baseline is": f"biharmonic (mean fill {h['mean_fill_masked_psnr_db']:.2f}, "
                     f"normalised convolution {h['normalized_convolution_masked_psnr_db']:.2f})",
-                    "goal": "higher",
+                    "goal": ">= 28.0 dB" if name == "CIFAR-10" else "higher",
+                    **({"met": h["ae_masked_psnr_db"] >= 28.0} if name == "CIFAR-10" else {}),
                 }
             )
 
@@ -324,8 +327,8 @@ def main(argv=None) -> int:
                 "ours": sr["headline"]["sr_gain_db"],
                 "baseline": 0.0,
                 "baseline is": "bicubic",
-                "goal": ">= +1.5 dB",
-                "met": sr["headline"]["sr_gain_db"] >= 1.5,
+                "goal": ">= +2.5 dB",
+                "met": sr["headline"]["sr_gain_db"] >= 2.5,
             }
         )
 
