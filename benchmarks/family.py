@@ -294,6 +294,8 @@ def main(argv=None) -> int:
             )
             timings[f"inpaint {name}"] = time.perf_counter() - t
             show(f"Inpainting, 50% missing pixels, {name} (error on missing pixels only)", inp["rows"])
+            print(f"trained in {inp['precision']}")
+            results.setdefault("precision", {})[f"inpaint {name}"] = inp["precision"]
             results[f"inpaint_{name}"] = inp["rows"]
             h = inp["headline"]
             summary.append(
@@ -320,6 +322,8 @@ def main(argv=None) -> int:
         )
         timings["sr"] = time.perf_counter() - t
         show("Super-resolution x2, CIFAR-10", sr["rows"])
+        print(f"trained in {sr['precision']}")
+        results.setdefault("precision", {})["sr"] = sr["precision"]
         results["super_resolution"] = sr["rows"]
         summary.append(
             {
