@@ -25,11 +25,14 @@ Usage (from the repository root)::
 Cost: ``--quick`` about 400 s of CPU. Full size about 3 h of CPU (roughly 2 h of
 wall time on two idle cores), estimated from measured per-image training costs:
 variants about 1.5 h (the exact contractive Jacobian alone about 40 min),
-anomaly about 18 min (1,072 s measured on shared cores), denoise + inpaint + sr + probes about 1.5 h. Of that, the
-inpainting network (64 x 5 full-resolution convolutions; 6.7 ms of CPU per
-CIFAR-10 and 5.0 ms per MNIST training image, 3 epochs) about 30 min, and
-super-resolution (64 x 5; 2.4 ms per image, 10 epochs, about 100 s of CPU per
-epoch) about 16 min. ``--tasks`` runs a part.
+anomaly about 18 min (1,072 s measured on shared cores), denoise + inpaint + sr + probes about 1.5 h. Of that,
+the first inpainting network (64 x 5 full-resolution convolutions; 6.7 ms of CPU per
+CIFAR-10 and 5.0 ms per MNIST training image, 3 epochs) took about 30 min, and the
+first super-resolution model (64 x 5; 2.4 ms per image, 10 epochs, about 100 s of CPU per
+epoch) about 16 min (AMD EPYC). The deeper networks of issue 16, trained in bfloat16
+(``precision`` ``auto``), took 1,656 s (inpainting, CIFAR-10 only) and 2,142 s
+(super-resolution) of wall time on an Intel Xeon (model 207, AMX) with both cores shared
+with other jobs. ``--tasks`` runs a part.
 
 The data are the offline files described in ../shared/data/PROVENANCE.md
 (MNIST: 70,000 digits; CIFAR-10: the 50,000 training images plus the first
