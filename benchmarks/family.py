@@ -9,8 +9,9 @@ Prints one markdown table per task and a summary against the goals:
   pixels (goal: mean AUROC >= 0.975);
 * denoising (MNIST, CIFAR-10): PSNR gain over the noisy input at sigma 0.3;
 * inpainting (MNIST, CIFAR-10): 50% missing pixels, error on the missing pixels,
-  against mean-fill, normalised convolution and biharmonic inpainting;
-* super-resolution (CIFAR-10): 2x, against bicubic (goal: >= +1.5 dB);
+  against mean-fill, normalised convolution and biharmonic inpainting (goal on CIFAR-10,
+  issue 16: >= 28.0 dB);
+* super-resolution (CIFAR-10): 2x, against bicubic (goal, issue 16: >= +2.5 dB);
 * feature probes (MNIST, CIFAR-10): logistic regression on the codes against
   PCA codes of the same size and raw pixels.
 
@@ -19,15 +20,19 @@ Usage (from the repository root)::
     python benchmarks/family.py --quick          # ~3,000 images per set, a few epochs
     python benchmarks/family.py                  # full size
     python benchmarks/family.py --tasks anomaly,sr --json results.json
+    python benchmarks/family.py --tasks inpaint --sets CIFAR-10   # one set for denoise/inpaint/probes
 
 Cost: ``--quick`` about 400 s of CPU. Full size about 3 h of CPU (roughly 2 h of
 wall time on two idle cores), estimated from measured per-image training costs:
 variants about 1.5 h (the exact contractive Jacobian alone about 40 min),
-anomaly about 18 min (1,072 s measured on shared cores), denoise + inpaint + sr + probes about 1.5 h. Of that, the
-inpainting network (64 x 5 full-resolution convolutions; 6.7 ms of CPU per
-CIFAR-10 and 5.0 ms per MNIST training image, 3 epochs) about 30 min, and
-super-resolution (64 x 5; 2.4 ms per image, 10 epochs, about 100 s of CPU per
-epoch) about 16 min. ``--tasks`` runs a part.
+anomaly about 18 min (1,072 s measured on shared cores), denoise + inpaint + sr + probes about 1.5 h. Of that,
+the first inpainting network (64 x 5 full-resolution convolutions; 6.7 ms of CPU per
+CIFAR-10 and 5.0 ms per MNIST training image, 3 epochs) took about 30 min, and the
+first super-resolution model (64 x 5; 2.4 ms per image, 10 epochs, about 100 s of CPU per
+epoch) about 16 min (AMD EPYC). The deeper networks of issue 16, trained in bfloat16
+(``precision`` ``auto``), took 1,656 s (inpainting, CIFAR-10 only) and 2,142 s
+(super-resolution) of wall time on an Intel Xeon (model 207, AMX) with both cores shared
+with other jobs. ``--tasks`` runs a part.
 
 The data are the offline files described in ../shared/data/PROVENANCE.md
 (MNIST: 70,000 digits; CIFAR-10: the 50,000 training images plus the first
@@ -56,6 +61,9 @@ TASKS = ("variants", "anomaly", "denoise", "inpaint", "sr", "probes")
 DEFAULT_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
 DEFAULT_CIFAR = ROOT.parent / "shared" / "data" / "cifar10.npz"
 
+#: Keys of the "inpaint" and "sr" settings that change the training (FamilyConfig), not the model.
+TRAINING = ("epochs", "learning_rate")
+
 #: Settings per run size. ``limit`` caps the images of each set (None: all).
 FULL = {
     "limit": None,
@@ -65,13 +73,19 @@ FULL = {
     "restoration": {"latent_dim": None, "filters": (32, 32)},
     # Inpainting: mask channel, full-resolution convolutions over a normalised-convolution fill.
     # Fresh masks every batch; 3 epochs of the full training part (about 15 min of CPU per set).
-    "inpaint": {"filters": 64, "convs": 5, "epochs": 3},
+    # Then six residual blocks with dilations 1, 2, 4 (the first design, 5 plain convolutions: 26.95 dB).
+    "inpaint": {"filters": 64, "convs": 2, "blocks": 6, "dilations": (1, 2, 4), "epochs": 3, "precision": "auto"},
     "anomaly": {"latent_dim": 16, "epochs": 10},
     "betas": (0.5, 1.0, 4.0),
     "vae_epochs": 10,
     # MSE, as measured at full size (+2.12 dB over bicubic on CIFAR-10); the notebook's default trains
     # on log MSE at a lower rate, which the smooth embedded photo patches need.
-    "sr": {"filters": 64, "convs": 5, "epochs": 10, "loss": "mse"},
+    # Residual blocks and sub-pixel upsampling (the first design, 5 plain convolutions and a transposed
+    # convolution: +2.12 dB); bfloat16 where the CPU has it natively (2.7x faster on AMX, same dB).
+    "sr": {
+        "filters": 64, "convs": 1, "blocks": 8, "upsample": "subpixel", "epochs": 10, "loss": "mse",
+        "precision": "auto",
+    },
     "max_biharmonic": 2000,
     "probe_max_train": 10_000,
     "jacobian_images": 512,
@@ -123,9 +137,13 @@ def main(argv=None) -> int:
     parser.add_argument("--cifar", default=str(DEFAULT_CIFAR), help="CIFAR-10 .npz file")
     parser.add_argument("--json", default="", help="also write every table to this JSON file")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--sets", default="MNIST,CIFAR-10", help="image sets of the tasks that run on both (denoise, inpaint, probes)"
+    )
     args = parser.parse_args(argv)
     try:
         tasks = list(parse_list(args.tasks, str, name="tasks", choices=TASKS))
+        chosen_sets = set(parse_list(args.sets, str, name="sets", choices=("MNIST", "CIFAR-10")))
     except ValueError as err:
         parser.error(str(err))
     for path in (args.mnist, args.cifar):
@@ -136,8 +154,9 @@ def main(argv=None) -> int:
     results, summary, timings = {}, [], {}
     start_all = time.perf_counter()
 
-    needs_mnist = {"variants", "anomaly", "denoise", "inpaint", "probes"} & set(tasks)
-    needs_cifar = {"denoise", "inpaint", "sr", "probes"} & set(tasks)
+    both = {"denoise", "inpaint", "probes"}
+    needs_mnist = {"variants", "anomaly"} & set(tasks) or ("MNIST" in chosen_sets and both & set(tasks))
+    needs_cifar = "sr" in tasks or ("CIFAR-10" in chosen_sets and both & set(tasks))
     sets = {}
     if needs_mnist:
         sets["MNIST"] = (
@@ -149,6 +168,7 @@ def main(argv=None) -> int:
             F.prepare(f"npz:{args.cifar}", limit=S["limit"], seed=args.seed),
             S["cifar"].replace(seed=args.seed),
         )
+    both_sets = {n: v for n, v in sets.items() if n in chosen_sets}  # for the tasks that run on each set
     for name, (data, cfg) in sets.items():
         print(f"{name}: {data.source}; {cfg}")
     print(f"run size: {size}; tasks: {', '.join(tasks)}")
@@ -241,7 +261,7 @@ def main(argv=None) -> int:
 
     save(complete=False)
     if "denoise" in tasks:
-        for name, (data, cfg) in sets.items():
+        for name, (data, cfg) in both_sets.items():
             t = time.perf_counter()
             p = get_plain(name)
             den = F.run_denoising(
@@ -262,19 +282,20 @@ def main(argv=None) -> int:
 
     save(complete=False)
     if "inpaint" in tasks:
-        for name, (data, cfg) in sets.items():
+        for name, (data, cfg) in both_sets.items():
             t = time.perf_counter()
             inp = F.run_inpainting(
                 data,
-                cfg.replace(epochs=S["inpaint"]["epochs"]),
+                cfg.replace(**{k: v for k, v in S["inpaint"].items() if k in TRAINING}),
                 kind="pixels",
                 fraction=0.5,
                 max_biharmonic=S["max_biharmonic"],
-                filters=S["inpaint"]["filters"],
-                convs=S["inpaint"]["convs"],
+                **{k: v for k, v in S["inpaint"].items() if k not in TRAINING},
             )
             timings[f"inpaint {name}"] = time.perf_counter() - t
             show(f"Inpainting, 50% missing pixels, {name} (error on missing pixels only)", inp["rows"])
+            print(f"trained in {inp['precision']}")
+            results.setdefault("precision", {})[f"inpaint {name}"] = inp["precision"]
             results[f"inpaint_{name}"] = inp["rows"]
             h = inp["headline"]
             summary.append(
@@ -284,7 +305,8 @@ def main(argv=None) -> int:
                     "baseline": h["biharmonic_masked_psnr_db"],
                     "baseline is": f"biharmonic (mean fill {h['mean_fill_masked_psnr_db']:.2f}, "
                     f"normalised convolution {h['normalized_convolution_masked_psnr_db']:.2f})",
-                    "goal": "higher",
+                    "goal": ">= 28.0 dB" if name == "CIFAR-10" else "higher",
+                    **({"met": h["ae_masked_psnr_db"] >= 28.0} if name == "CIFAR-10" else {}),
                 }
             )
 
@@ -294,14 +316,14 @@ def main(argv=None) -> int:
         t = time.perf_counter()
         sr = F.run_super_resolution(
             data,
-            cfg.replace(epochs=S["sr"]["epochs"]),
+            cfg.replace(**{k: v for k, v in S["sr"].items() if k in TRAINING}),
             factor=2,
-            filters=S["sr"]["filters"],
-            convs=S["sr"]["convs"],
-            loss=S["sr"]["loss"],
+            **{k: v for k, v in S["sr"].items() if k not in TRAINING},
         )
         timings["sr"] = time.perf_counter() - t
         show("Super-resolution x2, CIFAR-10", sr["rows"])
+        print(f"trained in {sr['precision']}")
+        results.setdefault("precision", {})["sr"] = sr["precision"]
         results["super_resolution"] = sr["rows"]
         summary.append(
             {
@@ -309,14 +331,14 @@ def main(argv=None) -> int:
                 "ours": sr["headline"]["sr_gain_db"],
                 "baseline": 0.0,
                 "baseline is": "bicubic",
-                "goal": ">= +1.5 dB",
-                "met": sr["headline"]["sr_gain_db"] >= 1.5,
+                "goal": ">= +2.5 dB",
+                "met": sr["headline"]["sr_gain_db"] >= 2.5,
             }
         )
 
     save(complete=False)
     if "probes" in tasks:
-        for name, (data, cfg) in sets.items():
+        for name, (data, cfg) in both_sets.items():
             p = get_plain(name)
             t = time.perf_counter()
             pr = F.run_probes(data, p["model"], max_train=S["probe_max_train"], seed=args.seed)

@@ -195,6 +195,40 @@ def test_super_resolution_starts_as_bicubic():
     assert x4.output_shape == (None, 16, 16, 1)
     with pytest.raises(ValueError, match="power of two"):
         Mo.build_super_resolution(low_res_shape=(8, 8, 1), factor=3)
+    # Residual blocks and sub-pixel upsampling: still bicubic untrained, at any factor.
+    res = Mo.build_super_resolution(low_res_shape=(8, 8, 3), filters=4, convs=1, blocks=2, upsample="subpixel")
+    np.testing.assert_allclose(np.clip(res.predict(lo, verbose=0), 0, 1), bicubic_upscale(lo, 2), atol=1e-5)
+    assert len([la for la in res.layers if la.name.endswith("_add")]) == 3  # two blocks and the output
+    sub4 = Mo.build_super_resolution(low_res_shape=(4, 4, 1), factor=4, filters=4, blocks=1, upsample="subpixel")
+    assert sub4.output_shape == (None, 16, 16, 1)
+    with pytest.raises(ValueError, match="upsample"):
+        Mo.build_super_resolution(low_res_shape=(8, 8, 1), upsample="nearest")
+    with pytest.raises(ValueError, match="blocks"):
+        Mo.build_super_resolution(low_res_shape=(8, 8, 1), blocks=-1)
+
+
+def test_pixel_shuffle_is_depth_to_space():
+    import tensorflow as tf
+
+    x = _x(2, 3, 4, 12)
+    out = Mo.PixelShuffle(2)(x)
+    assert tuple(out.shape) == (2, 6, 8, 3)
+    np.testing.assert_array_equal(np.asarray(out), tf.nn.depth_to_space(x, 2).numpy())
+    with pytest.raises(ValueError, match="factor"):
+        Mo.PixelShuffle(1)
+    with pytest.raises(ValueError, match="divisible"):
+        Mo.PixelShuffle(2)(_x(1, 2, 2, 6))
+
+
+def test_residual_blocks_dilations():
+    inputs = keras.Input((16, 16, 4))
+    out = Mo.residual_blocks(inputs, 4, dilations=(1, 2, 4), name="b")
+    model = keras.Model(inputs, out)
+    rates = [la.dilation_rate[0] for la in model.layers if isinstance(la, keras.layers.Conv2D)]
+    assert rates == [1, 1, 2, 2, 4, 4, 1, 1] and model.output_shape == (None, 16, 16, 4)
+    assert Mo.residual_blocks(inputs, 0, name="none") is inputs
+    x = _x(2, 16, 16, 4)
+    np.testing.assert_allclose(model.predict(x, verbose=0), x, atol=1e-6)  # every block starts as the identity
 
 
 def test_inpainter_keeps_observed_pixels_and_starts_as_normalized_convolution():
@@ -220,6 +254,11 @@ def test_inpainter_keeps_observed_pixels_and_starts_as_normalized_convolution():
     assert np.abs(out - reference)[~observed].min() > 0.1
     with pytest.raises(ValueError, match="convs"):
         Mo.build_inpainter(input_shape=(8, 8, 1), convs=0)
+    deep = Mo.build_inpainter(input_shape=(8, 10, 3), filters=4, convs=1, blocks=2, dilations=(1, 2), sigma=1.3)
+    assert deep.output_shape == (None, 8, 10, 3)
+    np.testing.assert_allclose(deep.predict(packed, verbose=0), reference, atol=1e-6)  # untrained: the fill
+    with pytest.raises(ValueError, match="dilations"):
+        Mo.build_inpainter(input_shape=(8, 8, 1), blocks=1, dilations=(0,))
 
 
 def test_random_missing_only_in_training():
@@ -256,9 +295,16 @@ def test_variants_save_and_load_safely(tmp_path, which):
         "contractive": lambda: Mo.build_contractive_autoencoder(
             input_shape=shape, latent_dim=4, filters=(4, 8), weight=0.3, method="stochastic", projections=2
         ),
-        "super_resolution": lambda: Mo.build_super_resolution(low_res_shape=(8, 8, 1), filters=4, convs=1),
-        "inpainter": lambda: Mo.build_inpainter(input_shape=shape, filters=4, convs=1, kind="block", seed=2),
+        "super_resolution": lambda: Mo.build_super_resolution(
+            low_res_shape=(8, 8, 1), filters=4, convs=1, blocks=1, upsample="subpixel"
+        ),
+        "inpainter": lambda: Mo.build_inpainter(
+            input_shape=shape, filters=4, convs=1, blocks=2, dilations=(1, 2), kind="block", seed=2
+        ),
     }[which]()
+    if which in ("super_resolution", "inpainter"):  # non-zero output weights, so the comparison sees the body
+        last = model.get_layer("super_resolution_detail" if which == "super_resolution" else "inpainter_residual")
+        last.set_weights([w + 0.1 for w in last.get_weights()])
     x = {"super_resolution": _x(4, 8, 8), "inpainter": _x(4, 16, 16, 2)}.get(which, _x(4, 16, 16))
     path = tmp_path / f"{which}.keras"
     model.save(path)

@@ -53,6 +53,7 @@ from aeutils.models.layers import (
     MaskComposite,
     MixtureConsistency,
     NormalizedConvolutionFill,
+    PixelShuffle,
     RandomMissing,
     Sampling,
     gaussian_kernel_1d,
@@ -82,7 +83,13 @@ from aeutils.models.regularized import (
     kl_sparsity,
     l1_activity,
 )
-from aeutils.models.restoration import build_inpainter, build_super_resolution, build_unmixer
+from aeutils.models.restoration import (
+    SR_UPSAMPLING,
+    build_inpainter,
+    build_super_resolution,
+    build_unmixer,
+    residual_blocks,
+)
 from aeutils.models.vae import VAE, VAE_RECONSTRUCTIONS, build_image_vae, build_vae, image_vae_filters
 from aeutils.train import BatchValues  # moved to aeutils.train (a callback); kept here for old calls
 
@@ -91,12 +98,14 @@ __all__ = [
     "decode_uv", "rebalance_weights", "soft_encode", "with_annealed_mean",
     "BatchValues", "CAESpec", "CAE_ARCHITECTURES", "CORRUPTION_KINDS",
     "ContractiveAutoencoder", "Corruption", "JACOBIAN_METHODS", "MIXED_CAE_PARAMS", "MaskComposite",
-    "MixtureConsistency", "NormalizedConvolutionFill", "PRESET_NAMES", "RandomMissing", "SPARSITY_PENALTIES",
+    "MixtureConsistency", "NormalizedConvolutionFill", "PixelShuffle", "PRESET_NAMES", "RandomMissing",
+    "SPARSITY_PENALTIES", "SR_UPSAMPLING",
     "Sampling", "SparseAutoencoder", "VAE", "VAE_MNIST_LAYOUTS", "VAE_RECONSTRUCTIONS",
     "build_autoencoder", "build_cae", "build_contractive_autoencoder", "build_decoder",
     "build_denoising_autoencoder", "build_encoder", "build_encoder_decoder", "build_image_vae",
     "build_inpainter", "build_mixed_cae", "build_pca_residual_ae", "build_plain_autoencoder",
     "build_preset", "build_sparse_autoencoder", "build_super_resolution", "build_unmixer", "build_vae",
+    "residual_blocks",
     "check_halves", "check_latent_size", "code_activity", "conv_output_size", "conv_stage", "decoder_of",
     "encoder_layer_geometry", "encoder_of", "gaussian_kernel_1d", "image_vae_filters",
     "init_from_pca", "jacobian_frobenius_sq", "kl_sparsity", "l1_activity", "latent_size",

@@ -353,3 +353,53 @@ class MaskComposite(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[1]
+
+
+@keras.saving.register_keras_serializable(package="aeutils")
+class PixelShuffle(keras.layers.Layer):
+    """Sub-pixel upsampling: ``(N, H, W, C * r * r)`` to ``(N, H * r, W * r, C)`` (TensorFlow's ``depth_to_space``).
+
+    Channel ``(dy * r + dx) * C + c`` of a pixel becomes channel ``c`` of output pixel
+    ``(y * r + dy, x * r + dx)``. A convolution to ``C * r * r`` channels followed by this layer
+    upsamples without the checkerboard of a strided transposed convolution.
+
+    Args:
+        factor: the upscaling factor ``r`` (>= 2).
+        **kwargs: passed to ``keras.layers.Layer``.
+
+    Raises:
+        ValueError: ``factor < 2``; at call, channels not divisible by ``factor ** 2``.
+
+    Example:
+    >>> import numpy as np
+    >>> x = np.arange(4, dtype="float32").reshape(1, 1, 1, 4)
+    >>> np.asarray(PixelShuffle(2)(x))[0, :, :, 0].tolist()
+    [[0.0, 1.0], [2.0, 3.0]]
+    """
+
+    def __init__(self, factor: int = 2, **kwargs):
+        super().__init__(**kwargs)
+        if int(factor) < 2:
+            raise ValueError(f"factor must be >= 2, got {factor}")
+        self.factor = int(factor)
+
+    def call(self, inputs):
+        """Args: inputs: ``(N, H, W, C * r * r)``. Returns: ``(N, H * r, W * r, C)``."""
+        r = self.factor
+        shape = ops.shape(inputs)
+        h, w = (inputs.shape[a] if inputs.shape[a] is not None else shape[a] for a in (1, 2))
+        cr = inputs.shape[3]
+        if cr % (r * r):
+            raise ValueError(f"channels {cr} not divisible by factor ** 2 = {r * r}")
+        c = cr // (r * r)
+        x = ops.reshape(inputs, (-1, h, w, r, r, c))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (-1, h * r, w * r, c))
+
+    def compute_output_shape(self, input_shape):
+        r = self.factor
+        n, h, w, c = input_shape
+        return (n, None if h is None else h * r, None if w is None else w * r, c // (r * r))
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}

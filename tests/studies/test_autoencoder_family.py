@@ -63,10 +63,15 @@ def test_study_runners_tiny():
     assert ano["headline"]["pca_auroc"] == max(r["auroc"] for r in ano["rows"][2:4])
     with pytest.raises(ValueError, match="unknown score"):
         F.run_anomaly(data, cfg, score="ssim")
-    inp = F.run_inpainting(data, cfg, kind="block", fraction=0.25, max_biharmonic=8, filters=4, convs=1)
+    inp = F.run_inpainting(
+        data, cfg, kind="block", fraction=0.25, max_biharmonic=8, filters=4, convs=1, blocks=2, dilations=(1, 2)
+    )
     assert [r["n_images"] for r in inp["rows"]] == [8, 8, 8, 8] and len(inp["headline"]) == 4
-    sr = F.run_super_resolution(data, cfg, filters=4, convs=1)
-    assert sr["examples"]["low_res"].shape[1:] == (4, 4, 1)
+    assert "2 residual blocks (dilations 1, 2)" in inp["rows"][3]["method"] and inp["precision"] == "float32"
+    assert len(inp["model"].get_layer("inpainter_block1_conv0").get_weights()) == 2
+    sr = F.run_super_resolution(data, cfg, filters=4, convs=1, blocks=1, upsample="subpixel")
+    assert sr["examples"]["low_res"].shape[1:] == (4, 4, 1) and sr["precision"] == "float32"
+    assert sr["model"].get_layer("super_resolution_decoder_shuffle0").factor == 2
     assert sr["rows"][0]["psnr_of_mean_mse_db"] == pytest.approx(10 * np.log10(1 / sr["rows"][0]["mse"]))
     pr = F.run_probes(data, plain["model"])
     assert [r["dim"] for r in pr["rows"]] == [4, 4, 64]

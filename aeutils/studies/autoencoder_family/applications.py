@@ -20,7 +20,6 @@ from aeutils.studies.autoencoder_family.protocol import (
     FamilyData,
     psnr_values,
     score_row,
-    seeded,
     seeded_autoencoder,
     train,
 )
@@ -239,7 +238,10 @@ def run_inpainting(
     max_biharmonic: int | None = 2000,
     filters: int = 32,
     convs: int = 4,
+    blocks: int = 0,
+    dilations: Sequence[int] = (1,),
     sigma: float = 1.0,
+    precision: str = "float32",
 ) -> dict:
     """Fill missing pixels with an inpainting network trained on the same kind of masks; score the missing pixels only.
 
@@ -258,32 +260,28 @@ def run_inpainting(
         max_biharmonic: score every method on at most this many test images
             (biharmonic inpainting is slow); ``None`` for all.
         filters, convs: width and depth of the network's full-resolution convolutions.
+        blocks, dilations: residual blocks after them and their dilation rates, cycled
+            (see :func:`aeutils.models.build_inpainter`).
         sigma: blur of the normalised convolution, in pixels.
+        precision: of the training (:func:`aeutils.train.fit`): ``"float32"``, ``"mixed_bfloat16"``
+            or ``"auto"`` (bfloat16 where the CPU has it natively and it pays).
 
     Returns:
         ``{"model", "history", "rows", "headline", "examples": {"masked", "mean_fill", "biharmonic",
-        "autoencoder", "truth"}, "per_image": {"network", "biharmonic"}}`` (PSNR over each test
-        image's missing pixels).
+        "autoencoder", "truth"}, "per_image": {"network", "biharmonic"}, "precision"}`` (PSNR over each
+        test image's missing pixels; the precision trained in).
     """
-    model = seeded(
-        cfg,
-        Mo.build_inpainter,
-        input_shape=data.shape,
-        filters=filters,
-        convs=convs,
-        kind=kind,
-        fraction=fraction,
-        sigma=sigma,
-        seed=cfg.seed,
-    )
+    spec = {"filters": filters, "convs": convs, "blocks": blocks, "dilations": tuple(dilations), "sigma": sigma}
     val_mask = A.make_mask(data.val.shape, kind=kind, fraction=fraction, seed=cfg.seed + 1)
     res = train(
-        model,
+        lambda: Mo.build_inpainter(input_shape=data.shape, kind=kind, fraction=fraction, seed=cfg.seed, **spec),
         A.inpainting_input(data.train),
         cfg,
         y=data.train,
         validation=(A.inpainting_input(data.val, val_mask), data.val),
+        precision=precision,
     )
+    model = res.model
     test = data.test[:max_biharmonic] if max_biharmonic else data.test
     mask = A.make_mask(test.shape, kind=kind, fraction=fraction, seed=cfg.seed + 2)
     observed = A.apply_mask(test, mask)
@@ -291,7 +289,7 @@ def run_inpainting(
         "mean fill (per-pixel training mean)": B.mean_fill(observed, mask, train_images=data.train),
         f"normalised convolution (sigma {sigma} px)": B.normalized_convolution_fill(observed, mask, sigma=sigma),
         "biharmonic (scikit-image)": B.biharmonic_fill(observed, mask),
-        f"inpainting network (mask channel, {convs} x {filters} convs)": B.composite(
+        f"inpainting network (mask channel, {_inpainter_layout(filters, convs, blocks, dilations)})": B.composite(
             observed, predict(model, A.inpainting_input(observed, mask)), mask
         ),
     }
@@ -331,7 +329,21 @@ def run_inpainting(
         "headline": headline,
         "examples": ex,
         "per_image": per_image,
+        "precision": res.precision,
     }
+
+
+def _inpainter_layout(filters: int, convs: int, blocks: int, dilations: Sequence[int]) -> str:
+    """The inpainter's layout for its row name.
+
+    Example:
+    >>> _inpainter_layout(64, 2, 3, (1, 2))
+    '2 x 64 convs, 3 residual blocks (dilations 1, 2)'
+    """
+    out = f"{convs} x {filters} convs"
+    if blocks:
+        out += f", {blocks} residual blocks (dilations {', '.join(str(int(d)) for d in dilations)})"
+    return out
 
 
 def run_super_resolution(
@@ -341,33 +353,44 @@ def run_super_resolution(
     factor: int = 2,
     filters: int = 64,
     convs: int = 5,
+    blocks: int = 0,
+    upsample: str = "transpose",
     loss: str = "log_mse",
+    precision: str = "float32",
 ) -> dict:
     """Train :func:`aeutils.models.build_super_resolution` on (area-downscaled, original) pairs; compare with bicubic.
 
     Args:
         factor: upscaling factor.
         filters, convs: width and depth of the model's low-resolution convolutions.
+        blocks, upsample: residual blocks after them and the upsampling layer
+            (see :func:`aeutils.models.build_super_resolution`).
         loss: ``"log_mse"`` (:func:`aeutils.models.restoration.log_mse`, the negative
             per-image PSNR: what the comparison scores) or ``"mse"``. With MSE on the
             embedded photo patches (2,400 training patches, 8 epochs) the set's MSE fell
             (PSNR of the mean MSE 29.5 to 30.4 dB) but the mean per-image PSNR fell too
             (38.8 to 38.4 dB): MSE spends the model on busy patches and adds error to the
             many near-flat ones, where bicubic is at 45 dB and more.
+        precision: of the training, as :func:`run_inpainting`'s.
 
     Returns:
         ``{"model", "history", "rows", "headline", "examples": {"low_res", "bicubic", "ours", "truth"},
-        "per_image": {"ours", "bicubic"}}`` (per-test-image PSNR).
+        "per_image": {"ours", "bicubic"}, "precision"}`` (per-test-image PSNR; the precision trained in).
     """
     lo_tr, lo_va, lo_te = (A.downscale(x, factor) for x in (data.train, data.val, data.test))
-    model = seeded(
-        cfg, Mo.build_super_resolution, low_res_shape=lo_tr.shape[1:], factor=factor, filters=filters, convs=convs
-    )
+    spec = {"factor": factor, "filters": filters, "convs": convs, "blocks": blocks, "upsample": upsample}
     if loss not in SR_LOSSES:
         raise ValueError(f"loss must be one of {SR_LOSSES}, got {loss!r}")
     res = train(
-        model, lo_tr, cfg, y=data.train, validation=(lo_va, data.val), loss=log_mse if loss == "log_mse" else loss
+        lambda: Mo.build_super_resolution(low_res_shape=lo_tr.shape[1:], **spec),
+        lo_tr,
+        cfg,
+        y=data.train,
+        validation=(lo_va, data.val),
+        loss=log_mse if loss == "log_mse" else loss,
+        precision=precision,
     )
+    model = res.model
     ours = np.clip(predict(model, lo_te), 0.0, 1.0)
     bicubic = B.bicubic_upscale(lo_te, factor)
     rows = [score_row(f"bicubic x{factor}", data.test, bicubic), score_row(f"ours x{factor}", data.test, ours)]
@@ -390,6 +413,7 @@ def run_super_resolution(
         "headline": headline,
         "examples": ex,
         "per_image": per_image,
+        "precision": res.precision,
     }
 
 

@@ -241,7 +241,16 @@ class FamilyConfig:
 
 
 def train(
-    model, x, cfg: FamilyConfig, *, y=None, validation=None, compile_model: bool = True, callbacks=(), loss="mse"
+    model,
+    x,
+    cfg: FamilyConfig,
+    *,
+    y=None,
+    validation=None,
+    compile_model: bool = True,
+    callbacks=(),
+    loss="mse",
+    precision: str = "float32",
 ):
     """Train with :func:`aeutils.train.fit` (best validation weights kept); ``y=None`` is an autoencoder.
 
@@ -253,6 +262,8 @@ def train(
         compile_model: ``False`` for models with their own ``train_step``.
         callbacks: extra callbacks.
         loss: the Keras loss (when ``compile_model``).
+        precision: ``"float32"``, ``"mixed_bfloat16"`` or ``"auto"`` (see :func:`aeutils.train.fit`;
+            other than float32, ``model`` must be a function building it).
 
     Returns:
         A :class:`aeutils.train.TrainResult`.
@@ -270,6 +281,7 @@ def train(
         compile_model=compile_model,
         callbacks=callbacks,
         loss=loss,
+        precision=precision,
     )
 
 
