@@ -28,8 +28,8 @@ PARAMETERS = (
     "sparse_weight", "sparse_target", "contractive_weight", "contractive_method", "contractive_projections",
     "betas", "vae_latent_dim", "vae_hidden_units", "vae_reconstruction", "normal_class", "anomaly_limit",
     "anomaly_fractions", "anomaly_latent_dim", "anomaly_epochs", "target_fpr", "anomaly_score", "mask_kind",
-    "mask_fraction", "max_biharmonic", "sr_dataset", "sr_limit", "sr_factor", "sr_filters", "sr_loss",
-    "sr_learning_rate", "sr_epochs", "code_sizes", "probe_max_train",
+    "mask_fraction", "max_biharmonic", "sr_dataset", "sr_limit", "sr_factor", "sr_filters", "sr_convs",
+    "sr_blocks", "sr_upsample", "sr_loss", "sr_learning_rate", "sr_epochs", "code_sizes", "probe_max_train",
 )  # fmt: skip
 
 #: Human column names (with units) of the study's tables, for :func:`table`.
@@ -115,6 +115,7 @@ def plain_ticks(ax, values) -> None:
 #: Parameters that must be one of a few names, and the names.
 CHOICES = {
     "sr_loss": SR_LOSSES,
+    "sr_upsample": Mo.SR_UPSAMPLING,
     "sparse_penalty": Mo.SPARSITY_PENALTIES,
     "contractive_method": Mo.JACOBIAN_METHODS,
     "vae_reconstruction": Mo.VAE_RECONSTRUCTIONS,
