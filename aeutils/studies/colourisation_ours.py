@@ -73,6 +73,7 @@ def run_ours(
     temperatures: Sequence[float] = TEMPERATURES,
     val_limit: int = 2000,
     precision: str = "auto",
+    bn_momentum: float = 0.9,
     verbose: int | str = 0,
 ) -> dict:
     """Train our colouriser, choose its temperature on validation images by CIEDE2000, and score it on the test images.
@@ -92,11 +93,13 @@ def run_ours(
         temperatures: the annealed-mean temperatures tried.
         val_limit: validation images the temperature is chosen on (the first ones; 0 = all).
         precision: :func:`aeutils.train.fit`'s precision (``"auto"``: bf16 where native and faster).
+        bn_momentum: batch normalisation's moving-statistics momentum
+            (:func:`aeutils.models.colouriser.build_chroma_unet`; 0.9 suits short runs).
         verbose: Keras progress display.
 
     Returns:
         A table row as :func:`aeutils.studies.colourisation.run_route`'s (``route`` ``"ours"``) with
-        ``temperature``, ``n_bins``, ``rebalance``, ``precision``, ``temperature_search``
+        ``temperature``, ``n_bins``, ``rebalance``, ``precision``, ``bn_momentum``, ``temperature_search``
         (``[{"temperature", "ciede2000", "colourfulness"}]`` on the validation images),
         ``per_image``, ``history``, ``model`` (Y → U, V at the chosen temperature),
         ``pred_rgb`` and ``pred_uv``.
@@ -115,7 +118,9 @@ def run_ours(
     uv_va = rgb_to_yuv(data.val)[..., 1:]
     input_shape = x_tr.shape[1:]
     result = fit(
-        lambda: build_chroma_unet(input_shape=input_shape, n_bins=n_bins, filters=filters, name="ours"),
+        lambda: build_chroma_unet(
+            input_shape=input_shape, n_bins=n_bins, filters=filters, bn_momentum=bn_momentum, name="ours"
+        ),
         x_tr,
         uv_tr,
         validation_data=(x_va, uv_va),
@@ -164,6 +169,7 @@ def run_ours(
         n_bins=n_bins,
         rebalance=float(rebalance),
         precision=result.precision,
+        bn_momentum=float(bn_momentum),
         temperature_search=search,
     )
     row["predict_s"] = round(time.perf_counter() - start, 1)
