@@ -80,3 +80,17 @@ def _saved_models_load(name, folder):
     assert files, f"{name} saved no models"
     for f in files:
         assert aeutils.load_model(f).count_params() > 0, f
+
+
+def test_family_notebook_runs_a_part_of_its_sections(tmp_path):
+    """``-p sections ...`` runs only those sections (a full-size run in parts): only their claims are made."""
+    rec = R.run_notebook("autoencoder_family", {"sections": "sparse,inpainting"}, smoke=True, out_dir=tmp_path)
+    assert rec["status"] in ("ok", "claims not met"), rec["error"]
+    written = json.loads((tmp_path / "autoencoder_family.metrics.json").read_text())
+    claims = [c["claim"] for c in written["claims"]]
+    assert len(claims) == 2 and claims[0].startswith("inpainting") and "sparsity" in claims[1]
+    assert set(written["headline"]) == {"sparse_near_zero", "inpaint_ae_minus_biharmonic_db"}
+    assert written["details"]["plain"] is None and written["details"]["inpainting"]
+    assert "sections sparse, inpainting only" in written["data_note"]
+    page = (tmp_path / "autoencoder_family.html").read_text()
+    assert "plain: not run" in page and "super resolution: not run" in page

@@ -113,6 +113,45 @@ def test_check_parameters_matches_the_notebook_and_refuses_bad_values():
         F.check_parameters(_notebook_values(anomaly_score="ssim"))
 
 
+def test_selected_sections_in_page_order_with_the_plain_model_where_needed():
+    assert F.selected_sections("all") == F.SECTIONS
+    assert F.selected_sections(" ALL ") == F.SECTIONS
+    assert F.selected_sections("super_resolution,anomaly") == ("anomaly", "super_resolution")
+    # the probes and the code-size curve reuse the plain autoencoder: it comes with them
+    assert F.selected_sections("code_sizes, probes") == ("plain", "probes", "code_sizes")
+    assert set(F.NEEDS_PLAIN) < set(F.SECTIONS)
+    with pytest.raises(ValueError, match="unknown: sr"):
+        F.selected_sections("anomaly,sr")
+    with pytest.raises(ValueError, match="sections must be"):
+        F.selected_sections(" , ")
+
+
+def test_check_parameters_refuses_unknown_sections_and_precisions():
+    assert F.check_parameters(_notebook_values(sections="anomaly"))["sections"] == "anomaly"
+    with pytest.raises(ValueError, match="unknown: vae"):
+        F.check_parameters(_notebook_values(sections="vae"))
+    with pytest.raises(ValueError, match="precision"):
+        F.check_parameters(_notebook_values(precision="float16"))
+
+
+def test_describe_data_names_embedded_sets_and_partial_runs():
+    grey = F.FamilyData(np.zeros((10, 4, 4, 1), np.float32), None, "embedded mnist5000; 10 images", seed=0)
+    colour = F.FamilyData(np.zeros((20, 4, 4, 3), np.float32), None, "cifar10.npz; 20 images", seed=0)
+    source, note = F.describe_data(grey, None, colour, dataset="embedded:mnist5000", sr_dataset="npz:cifar10.npz")
+    assert source == "embedded mnist5000; 10 images | anomaly: not run | super-resolution: cifar10.npz; 20 images"
+    grey_name = F.EMBEDDED_NAMES["embedded:mnist5000"]
+    assert note == f"{grey_name}: 10 images for most sections; super-resolution: cifar10.npz."
+    _, partial = F.describe_data(grey, grey, None, dataset="npz:mnist.npz", sr_dataset="npz:cifar10.npz",
+                                 sections=("plain", "anomaly"))
+    assert partial.startswith("embedded mnist5000: 10 images for most sections, 10 for anomaly detection.")
+    assert partial.endswith("sections plain, anomaly only (the `sections` parameter).")
+
+
+def test_headline_leaves_out_sections_that_did_not_run():
+    h = F.headline({"super_resolution": {"headline": {"sr_gain_db": 0.5}}, "plain": None})
+    assert h == {"sr_gain_db": 0.5}
+
+
 def test_headline_from_section_results():
     results = {
         "plain": {"rows": [{"psnr_db": 20.0}, {"psnr_db": 18.5}]},

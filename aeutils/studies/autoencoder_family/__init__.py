@@ -11,7 +11,8 @@ A package, as the study is more than 600 lines:
 
 - ``protocol``: :class:`FamilyData` and :func:`prepare` (the 80/10/10 split),
   :class:`FamilyConfig`, :func:`train`, :func:`seeded`, the notebook's
-  :func:`check_parameters`, :func:`config` and :func:`headline`;
+  :func:`check_parameters`, :func:`config`, :func:`selected_sections` (the ``sections`` parameter),
+  :func:`describe_data` and :func:`headline`;
 - ``variants``: :func:`run_plain`, :func:`run_denoising`, :func:`run_sparse`
   (codes summarised by :func:`aeutils.models.code_activity`), :func:`run_contractive` (with
   :func:`jacobian_norms`), :func:`run_beta_sweep`;
@@ -49,7 +50,10 @@ from aeutils.studies.autoencoder_family.findings import (
 )
 from aeutils.studies.autoencoder_family.protocol import (
     CHOICES,
+    EMBEDDED_NAMES,
+    NEEDS_PLAIN,
     PARAMETERS,
+    SECTIONS,
     SR_LOSSES,
     TABLE_LABELS,
     FamilyConfig,
@@ -57,6 +61,7 @@ from aeutils.studies.autoencoder_family.protocol import (
     anomaly_fractions,
     check_parameters,
     config,
+    describe_data,
     headline,
     plain_ticks,
     prepare,
@@ -64,6 +69,8 @@ from aeutils.studies.autoencoder_family.protocol import (
     score_row,
     seeded,
     seeded_autoencoder,
+    selected_sections,
+    skipped,
     table,
     train,
 )
@@ -81,6 +88,9 @@ __all__ = [
     "ANOMALY_SCORES",
     "ANOMALY_SHORT",
     "CHOICES",
+    "EMBEDDED_NAMES",
+    "NEEDS_PLAIN",
+    "SECTIONS",
     "MIN_NORMAL_TEST",
     "active_units",
     "anomaly_fractions",
@@ -100,6 +110,7 @@ __all__ = [
     "FamilyData",
     "check_parameters",
     "config",
+    "describe_data",
     "headline",
     "jacobian_norms",
     "prepare",
@@ -117,6 +128,8 @@ __all__ = [
     "score_row",
     "seeded",
     "seeded_autoencoder",
+    "selected_sections",
+    "skipped",
     "table",
     "train",
 ]

