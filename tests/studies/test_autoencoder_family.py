@@ -144,7 +144,7 @@ def test_describe_data_names_embedded_sets_and_partial_runs():
     _, partial = F.describe_data(grey, grey, None, dataset="npz:mnist.npz", sr_dataset="npz:cifar10.npz",
                                  sections=("plain", "anomaly"))
     assert partial.startswith("embedded mnist5000: 10 images for most sections, 10 for anomaly detection.")
-    assert partial.endswith("sections plain, anomaly only (the `sections` parameter).")
+    assert partial.endswith("sections plain, anomaly only (its sections parameter).")
 
 
 def test_headline_leaves_out_sections_that_did_not_run():

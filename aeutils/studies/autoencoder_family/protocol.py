@@ -435,7 +435,7 @@ def describe_data(data: FamilyData, anomaly_data: FamilyData | None, sr_data: Fa
         note += f"; super-resolution: {EMBEDDED_NAMES.get(sr_dataset, sr_data.source.split(';')[0])}"
     note += "."
     if tuple(sections) != SECTIONS:
-        note += f" A partial run: sections {', '.join(sections)} only (the `sections` parameter)."
+        note += f" A partial run: sections {', '.join(sections)} only (its sections parameter)."
     return source, note
 
 
