@@ -28,3 +28,20 @@ def test_quality_reads_one_and_two_sided_from_the_paired_interval(B):
     q = B.quality([2.0, 4.0, 3.0] * 3, [2.0, 4.0, 3.0] * 3)
     assert q["median"] == 1.0 and q["equal"]
     assert "one-sided): holds" in B.quality_line(q) and "two-sided): holds" in B.quality_line(q)
+
+
+def test_quality_tost_reads_equivalence_from_the_mean_log_ratio(B):
+    import math
+
+    base = [1.0] * 9
+    # Tight around 1: the Student interval of the mean log ratio lies inside ±1%.
+    q = B.quality([1.0, 1.004, 0.996, 1.002, 0.998, 1.001, 0.999, 1.003, 0.997], base)
+    assert q["equivalent"] and q["mean"] == pytest.approx(1.0, abs=1e-3) and q["t_lo"] < 1 < q["t_hi"]
+    # Spread of ±4%: its interval (half-width about t * sd / 3) reaches past ±1%: not shown.
+    wide = [0.96, 1.04, 0.97, 1.03, 1.0, 0.98, 1.02, 0.99, 1.01]
+    q = B.quality(wide, base)
+    assert not q["equivalent"] and q["t_hi"] > 1.01
+    # The same spread over 16 times as many rounds narrows the interval 4-fold: equivalent.
+    q = B.quality(wide * 16, base * 16)
+    assert q["equivalent"] and math.isclose(q["mean"], math.exp(sum(map(math.log, wide)) / 9))
+    assert "TOST, 5%): holds" in B.quality_line(q)
