@@ -263,6 +263,29 @@ def test_mean_auroc_claims_over_classes():
     assert "DeLong" in F.anomaly_claims(one)[0]["note"]  # one class: DeLong on its own test images
 
 
+def test_goal_settings_and_goal_claims_at_full_size():
+    full = {"dataset": "npz:../shared/data/mnist.npz", "anomaly_limit": 0, "normal_class": "all",
+            "sr_dataset": "npz:../shared/data/cifar10.npz", "sr_limit": 0, "sr_factor": 2}  # fmt: skip
+    assert F.goal_settings(full) == ("anomaly", "super_resolution")
+    assert F.goal_settings({**full, "dataset": "embedded:mnist5000", "sr_limit": 3000}) == ()
+    assert F.goal_settings({**full, "normal_class": "0", "sr_dataset": "tfds:cifar10"}) == ("super_resolution",)
+    auroc = {c: {"ours": 0.98, "pca": 0.95} for c in range(10)}
+    anomaly = {"per_class": {c: {"is_anomaly": np.r_[np.zeros(150, bool), np.ones(300, bool)]} for c in auroc},
+               "auroc": auroc, "mean_auroc": {"ours": 0.98, "pca": 0.95}, "detector": "ours", "baselines": ["pca"]}
+    rng = np.random.default_rng(0)
+    bicubic = rng.normal(26.4, 2.0, 50)
+    sr = {"per_image": {"ours": bicubic + 2.19, "bicubic": bicubic}, "headline": {"sr_gain_db": 2.19}}
+    plain = F.claims({"anomaly": anomaly, "super_resolution": sr})
+    assert len(plain) == 3 and "goal" not in plain[0]["note"]
+    claims = F.claims({"anomaly": anomaly, "super_resolution": sr}, goals=("anomaly", "super_resolution"))
+    goal = next(c for c in claims if "issue 16's goal" in c["claim"])
+    assert goal["holds"] and goal["ours"] == 0.98 and goal["baseline"] == F.GOALS["anomaly_mean_auroc"]
+    assert "over the 10 normal classes" in goal["claim"]
+    assert claims[0]["holds"] and "missed by 0.31 dB" in claims[0]["note"]  # a missed goal is noted, not claimed
+    anomaly["mean_auroc"]["ours"] = 0.97
+    assert not next(c for c in F.claims({"anomaly": anomaly}, goals=("anomaly",)) if "goal" in c["claim"])["holds"]
+
+
 def test_collapse_check_and_kl_falls():
     assert F.active_units(np.c_[np.zeros(5), np.arange(5.0), np.full(5, 3.0)]) == 1
     row = {"beta": 1.0, "active_units": 5, "latent_dim": 8, "psnr_db": 12.8}

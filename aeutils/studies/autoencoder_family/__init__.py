@@ -16,7 +16,8 @@ A package, as the study is more than 600 lines:
 - ``variants``: :func:`run_plain`, :func:`run_denoising`, :func:`run_sparse`
   (codes summarised by :func:`aeutils.models.code_activity`), :func:`run_contractive` (with
   :func:`jacobian_norms`), :func:`run_beta_sweep`;
-- ``findings``: :func:`claims` (every claim of the notebook from the section results), with
+- ``findings``: :func:`claims` (every claim of the notebook from the section results; issue 16's
+  :data:`GOALS` where :func:`goal_settings` says the run is at their size), with
   :func:`auroc_difference` (DeLong), :func:`active_units`, :func:`collapse_claims`, :func:`kl_falls`
   and :func:`anomaly_claims` (:func:`mean_auroc_claims` over several normal classes);
 - ``applications``: :func:`run_anomaly` (one normal class), :func:`run_anomaly_classes` (each of
@@ -39,12 +40,14 @@ from aeutils.studies.autoencoder_family.applications import (
     run_super_resolution,
 )
 from aeutils.studies.autoencoder_family.findings import (
+    GOALS,
     MIN_NORMAL_TEST,
     active_units,
     anomaly_claims,
     auroc_difference,
     claims,
     collapse_claims,
+    goal_settings,
     kl_falls,
     mean_auroc_claims,
 )
@@ -91,6 +94,7 @@ __all__ = [
     "EMBEDDED_NAMES",
     "NEEDS_PLAIN",
     "SECTIONS",
+    "GOALS",
     "MIN_NORMAL_TEST",
     "active_units",
     "anomaly_fractions",
@@ -98,6 +102,7 @@ __all__ = [
     "auroc_difference",
     "claims",
     "collapse_claims",
+    "goal_settings",
     "kl_falls",
     "mean_auroc_claims",
     "normal_classes",
