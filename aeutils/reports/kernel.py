@@ -1,8 +1,9 @@
-"""The report runner's kernels: encrypted sockets, and their stderr passed on without one known harmless line.
+"""The report runner's kernels: encrypted sockets, and their stderr passed on without two known harmless lines.
 
 What a notebook prints reaches its page; what its kernel process writes to its own standard error
 (the kernel's start-up log, TensorFlow's C++ log) reaches the terminal of ``aeutils report``.
-Two lines came with every notebook there, neither a problem of the run:
+Two lines came with every notebook there, and a third with a model of LeakyReLU convolutions, none a
+problem of the run:
 
 * ipykernel's ``Kernel is running over TCP without encryption`` warning. Its cause is the
   transport: :class:`ReportKernelManager` provisions CurveZMQ keys (jupyter_client's
@@ -14,8 +15,15 @@ Two lines came with every notebook there, neither a problem of the run:
   process (``DataTypeUnsupportedWarning`` in TensorFlow's ``core/util/util.cc``) when oneDNN's graph
   rewrite meets an op of a type oneDNN does not take, whatever the CPU (this one has AVX-512), and
   that op then runs on TensorFlow's own Eigen kernel: nothing is wrong with the run. TensorFlow
-  offers no switch for this one line, so :func:`forward_stderr` drops exactly it
-  (:data:`ONEDNN_FALLBACK`) and passes every other line on as it came, errors included.
+  offers no switch for this one line.
+* Grappler's ``E0000 ... meta_optimizer.cc:...] remapper failed: INVALID_ARGUMENT: Mutation::Apply error:
+  fanout '.../LeakyReluGrad' exist for missing node '.../BiasAdd'.`` (``mixed_mnist_cifar``): the remapper
+  fuses Conv2D + BiasAdd + LeakyReLU, the gradient still reads the BiasAdd it removed, so the remapper
+  rolls back that rewrite for the graph and training runs unfused: a TensorFlow bug (reported, e.g.,
+  in jrayzhang6/CFR-RL#7), not an error of the run. Turning the remapper off would lose every fusion.
+
+:func:`forward_stderr` drops exactly these lines (:data:`KNOWN_NOISE`) and passes every other line on as it
+came, errors included.
 """
 
 from __future__ import annotations
@@ -29,17 +37,26 @@ import zmq
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
-#: TensorFlow's "falling back to Eigen" line (any data type): the one kernel stderr line not passed on.
+#: TensorFlow's "falling back to Eigen" line (any data type).
 ONEDNN_FALLBACK = re.compile(
     r"^.*\butil\.cc:\d+\] oneDNN supports DT_\w+ only on platforms with AVX-512\. "
     r"Falling back to the default Eigen-based implementation if present\.\s*$"
 )
 
+#: Grappler's rolled-back Conv2D + BiasAdd + LeakyReLU fusion (the gradient reads the BiasAdd it fused away).
+REMAPPER_LEAKY_RELU = re.compile(
+    r"^.*\bmeta_optimizer\.cc:\d+\] remapper failed: INVALID_ARGUMENT: Mutation::Apply error: "
+    r"fanout '[^']*LeakyReluGrad' exist for missing node '[^']*BiasAdd'\.\s*$"
+)
+
+#: The kernel stderr lines not passed on: nothing else is dropped.
+KNOWN_NOISE = (ONEDNN_FALLBACK, REMAPPER_LEAKY_RELU)
+
 
 def forward_stderr(fd: int, out=None) -> None:
     """Copy the lines read from file descriptor ``fd`` to ``out`` (default ``sys.stderr``) until end of file.
 
-    Every line but :data:`ONEDNN_FALLBACK` is passed on as it came; ``fd`` is closed at the end.
+    Every line but those of :data:`KNOWN_NOISE` is passed on as it came; ``fd`` is closed at the end.
 
     Example:
     >>> import io
@@ -55,7 +72,7 @@ def forward_stderr(fd: int, out=None) -> None:
     with os.fdopen(fd, "rb") as pipe:
         for raw in pipe:
             line = raw.decode(errors="replace")
-            if ONEDNN_FALLBACK.match(line):
+            if any(pattern.match(line) for pattern in KNOWN_NOISE):
                 continue
             target = sys.stderr if out is None else out
             target.write(line)

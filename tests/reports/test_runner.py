@@ -208,18 +208,24 @@ def test_index_escapes_values(nbdir, tmp_path):
 
 
 def test_the_kernels_stderr_reaches_the_terminal_without_known_noise(nbdir, tmp_path, capfd):
-    """No unencrypted-TCP warning (CurveZMQ sockets), no oneDNN fallback line; the kernel's other lines pass."""
+    """No unencrypted-TCP warning (CurveZMQ sockets), no oneDNN fallback or remapper line; other lines pass."""
     fallback = (
         "E0000 00:00:1796467324.156605    2368 util.cc:131] oneDNN supports DT_INT32 only on platforms with "
         "AVX-512. Falling back to the default Eigen-based implementation if present."
     )
-    body = f"import os\nos.write(2, {fallback!r}.encode() + b'\\nE0000 00:00:1.5  7 x.cc:9] a real error\\n')\n"
+    remapper = (
+        "E0000 00:00:1764942600.51  2411 meta_optimizer.cc:967] remapper failed: INVALID_ARGUMENT: Mutation::Apply "
+        "error: fanout 'gradient_tape/functional_1/leaky_re_lu_1/LeakyRelu/LeakyReluGrad' exist for missing node "
+        "'functional_1/conv2d_1/BiasAdd'."
+    )
+    lines = f"{fallback}\n{remapper}\nE0000 00:00:1.5  7 x.cc:9] a real error\n"
+    body = f"import os\nos.write(2, {lines!r}.encode())\n"
     _notebook(nbdir, "noisy", body + GOOD)
     capfd.readouterr()
     rec = R.run_notebook("noisy", notebook_dir=nbdir, out_dir=tmp_path / "out")
     err = capfd.readouterr().err
     assert rec["status"] == "ok" and "x.cc:9] a real error" in err
-    assert "without encryption" not in err and "oneDNN" not in err, err
+    assert "without encryption" not in err and "oneDNN" not in err and "remapper" not in err, err
 
 
 def test_cli_refuses_unknown_parameter_before_running(tmp_path, capsys):
