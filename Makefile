@@ -26,8 +26,13 @@ test: install             ## the test suite, on two worker processes (full-size 
 lint: install           ## ruff (lint)
 	$(PY) -m ruff check aeutils tests benchmarks
 
-lab: install
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+lab: install              ## JupyterLab on notebooks/ (no news feed or update check: nothing to ask on first start)
+	test -f $(LAB_SETTINGS) || { mkdir -p $(dir $(LAB_SETTINGS)) && echo \
+	  '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' \
+	  > $(LAB_SETTINGS); }
 	$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
-clean-reports:
-	find reports -mindepth 1 ! -name README.md -delete
+clean-reports:            ## remove what runs wrote to reports/ (keeps its tracked README and example picture)
+	find reports -mindepth 1 ! -name README.md ! -name example-index.png -delete
