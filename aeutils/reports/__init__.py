@@ -6,9 +6,13 @@ Modules: ``notebooks`` (finding notebooks, their metadata, parameters, profiles 
 with its claims summary, without log noise), ``index`` (the index page, from a jinja2 template),
 ``kernel`` (the runner's kernels: encrypted sockets, their stderr without known noise) and
 ``runner`` (atomic runs, time limits, interrupts and sweeps).
+
+The names of ``index``, ``render`` and ``runner`` (which bring in nbconvert, papermill and jinja2, about
+2 s) are imported when first used, so ``aeutils --help`` starts at once.
 """
 
-from aeutils.reports.index import build_index, thumbnail
+import importlib
+
 from aeutils.reports.notebooks import (
     NOTEBOOK_DIR,
     PROFILES,
@@ -33,8 +37,21 @@ from aeutils.reports.record import (
     write_json,
     write_metrics,
 )
-from aeutils.reports.render import render_html, strip_tf_logs
-from aeutils.reports.runner import NotebookTimeout, exit_code, run, run_notebook
+
+#: Names imported from their module on first use (:func:`__getattr__`).
+_LAZY = {
+    "build_index": "index", "thumbnail": "index", "render_html": "render", "strip_tf_logs": "render",
+    "NotebookTimeout": "runner", "exit_code": "runner", "run": "runner", "run_notebook": "runner",
+}  # fmt: skip
+
+
+def __getattr__(name: str):
+    """Import a name of ``index``, ``render`` or ``runner`` when it is first used."""
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "NOTEBOOK_DIR",

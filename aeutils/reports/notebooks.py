@@ -8,7 +8,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import papermill as pm
 import yaml
 
 #: Environment variable naming the notebooks' folder (for an installed, non-editable package).
@@ -72,6 +71,8 @@ def notebook_parameters(name: str, notebook_dir: Path = NOTEBOOK_DIR) -> dict[st
     Returns:
         ``{name: {"default": value, "type": type, "help": comment}}``.
     """
+
+    import papermill as pm  # here, not at import: the command line's --help needs no nbformat
 
     raw = pm.inspect_notebook(str(notebook_path(name, notebook_dir)))
     out = {}

@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from aeutils import __version__
-from aeutils import claims as C
 from aeutils.reports.notebooks import ROOT
 
 
@@ -149,6 +148,8 @@ def write_metrics(
     Returns:
         The dict written; its ``status`` is ``"ok"`` when every claim holds, else ``"claims not met"``.
     """
+    from aeutils import claims as C  # here: its intervals bring in scipy, which --help does not need
+
     claims = [dict(c) for c in (claims or [])]
     record = jsonable(
         {
@@ -174,7 +175,8 @@ def default_conclusion(claims: Sequence[Mapping]) -> str:
     """One sentence from the claims: which hold, which do not.
 
     Example:
-    >>> default_conclusion([C.check("a", True), C.check("b", False)])
+    >>> from aeutils.claims import check
+    >>> default_conclusion([check("a", True), check("b", False)])
     'Holds: a. Does not hold: b.'
     """
     if not claims:
