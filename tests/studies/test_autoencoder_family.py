@@ -126,6 +126,11 @@ def test_selected_sections_in_page_order_with_the_plain_model_where_needed():
         F.selected_sections(" , ")
 
 
+def test_skipped_says_the_section_did_not_run(capsys):
+    F.skipped("super_resolution")
+    assert capsys.readouterr().out == "super resolution: not run (not among this run's sections)\n"
+
+
 def test_check_parameters_refuses_unknown_sections_and_precisions():
     assert F.check_parameters(_notebook_values(sections="anomaly"))["sections"] == "anomaly"
     with pytest.raises(ValueError, match="unknown: vae"):

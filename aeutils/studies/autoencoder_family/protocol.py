@@ -166,7 +166,7 @@ def selected_sections(value: str) -> tuple[str, ...]:
 
 def skipped(section: str) -> None:
     """Say on the page that ``section`` did not run (it is not in the ``sections`` parameter)."""
-    print(f"{section.replace('_', ' ')}: not run (not in this run's `sections`)")
+    print(f"{section.replace('_', ' ')}: not run (not among this run's sections)")
 
 
 @dataclasses.dataclass
