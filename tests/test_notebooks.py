@@ -91,6 +91,6 @@ def test_family_notebook_runs_a_part_of_its_sections(tmp_path):
     assert len(claims) == 2 and claims[0].startswith("inpainting") and "sparsity" in claims[1]
     assert set(written["headline"]) == {"sparse_near_zero", "inpaint_ae_minus_biharmonic_db"}
     assert written["details"]["plain"] is None and written["details"]["inpainting"]
-    assert "sections sparse, inpainting only" in written["data_note"]
+    assert written["data_note"].startswith("A partial run, sections sparse, inpainting only")
     page = (tmp_path / "autoencoder_family.html").read_text()
     assert "plain: not run" in page and "super resolution: not run" in page

@@ -423,7 +423,7 @@ def describe_data(data: FamilyData, anomaly_data: FamilyData | None, sr_data: Fa
         data: the grey images of most sections; ``anomaly_data`` and ``sr_data`` those of anomaly detection
             and super-resolution (``None`` when the section did not run).
         dataset, sr_dataset: the parameters they were loaded from (an embedded set gets its plain name).
-        sections: the sections that ran (:func:`selected_sections`); a partial run says which.
+        sections: the sections that ran (:func:`selected_sections`); a partial run says which, first.
     """
     grey = EMBEDDED_NAMES.get(dataset, data.source.split(";")[0])
     source = f"{data.source} | anomaly: {anomaly_data.source if anomaly_data else 'not run'}"
@@ -434,8 +434,8 @@ def describe_data(data: FamilyData, anomaly_data: FamilyData | None, sr_data: Fa
     if sr_data:
         note += f"; super-resolution: {EMBEDDED_NAMES.get(sr_dataset, sr_data.source.split(';')[0])}"
     note += "."
-    if tuple(sections) != SECTIONS:
-        note += f" A partial run: sections {', '.join(sections)} only (its sections parameter)."
+    if tuple(sections) != SECTIONS:  # first, so that the index's shortened data note still says it
+        note = f"A partial run, sections {', '.join(sections)} only (its sections parameter). {note}"
     return source, note
 
 
