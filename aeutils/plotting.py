@@ -465,7 +465,7 @@ def roc_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *,
     """
     if not curves:
         raise ValueError("roc_curves needs at least one curve")
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
     for name, (fpr, tpr) in curves.items():
         if len(fpr) != len(tpr):
             raise ValueError(f"{name}: {len(fpr)} false-positive rates but {len(tpr)} true-positive rates")
@@ -477,7 +477,8 @@ def roc_curves(curves: Mapping[str, tuple[Sequence[float], Sequence[float]]], *,
     ax.set_ylim(0, 1.01)
     if title:
         ax.set_title(title)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_aspect("equal")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.03, 1))  # beside the square: long names cover no curve
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return closed(fig)

@@ -323,6 +323,8 @@ def test_variants_save_and_load_safely(tmp_path, which):
 def test_roc_and_xy_curves():
     fig = plotting.roc_curves({"a": ([0, 0.5, 1], [0, 0.9, 1])}, title="t")
     assert len(fig.axes[0].lines) == 2  # the curve and the chance line
+    fig.canvas.draw()  # the legend sits beside the axes, so long score names cover no curve
+    assert fig.axes[0].get_legend().get_window_extent().x0 > fig.axes[0].get_window_extent().x1
     fig2 = plotting.xy_curves({"ae": ([2, 8], [13.0, 17.0]), "pca": ([2, 8], [12.0, 14.0])}, logx=True)
     assert len(fig2.axes[0].lines) == 2 and fig2.axes[0].get_xscale() == "log"
     with pytest.raises(ValueError):

@@ -30,6 +30,7 @@ def test_wheel_holds_the_template_and_the_command(tmp_path):
     wheel = next(tmp_path.glob("aeutils-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "aeutils/reports/index.html.j2" in names
+    assert {"aeutils/reports/templates/aeutils/index.html.j2", "aeutils/reports/templates/aeutils/conf.json"} <= names
     assert {"aeutils/latent_explorer.py", "aeutils/studies/__init__.py", "aeutils/data/embedded.py"} <= names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "aeutils = aeutils.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()

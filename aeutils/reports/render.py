@@ -10,6 +10,9 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+#: nbconvert templates of the pages (``aeutils``: JupyterLab's, with the figures' alternative text).
+TEMPLATES = Path(__file__).parent / "templates"
+
 #: TensorFlow's C++ start-up log lines (printed before absl logging is set up,
 #: so no environment variable silences them); they are noise in a report.
 TF_LOG_LINE = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} \d\d:\d\d:\d\d)")
@@ -96,6 +99,40 @@ def _headings(nb) -> list[tuple[int, str]]:
             if m:
                 out.append((len(m.group(1)), m.group(2)))
     return out
+
+
+def describe_figures(nb) -> int:
+    """Give every PNG figure of ``nb`` an alternative text: its section heading and its number there.
+
+    The page template (``templates/aeutils``) writes it as the image's ``alt``, so a screen reader
+    names each figure (and nbconvert has no image without one to warn about).
+
+    Returns:
+        How many figures were described.
+
+    Example:
+    >>> from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+    >>> png = new_output("display_data", data={"image/png": "iVBO"})
+    >>> nb = new_notebook(cells=[new_markdown_cell("## Super-resolution"), new_code_cell(outputs=[png, png])])
+    >>> describe_figures(nb), nb.cells[1].outputs[1].metadata["image/png"]["alt"]
+    (2, 'Super-resolution: figure 2')
+    """
+    section, count, total = "", 0, 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            heads = re.findall(r"^#{1,3}\s+(.*\S)\s*$", cell.source, flags=re.MULTILINE)
+            if heads:
+                section, count = re.sub(r"[*_`]", "", heads[-1]), 0
+            continue
+        for output in cell.get("outputs", []):
+            if "image/png" not in output.get("data", {}):
+                continue
+            count += 1
+            total += 1
+            output.setdefault("metadata", {}).setdefault("image/png", {})["alt"] = (
+                f"{section}: figure {count}" if section else f"figure {count}"
+            )
+    return total
 
 
 def anchor(text: str) -> str:
@@ -203,6 +240,10 @@ def render_html(
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(title_line + "\n\n" + PAGE_CSS + "\n" + summary))
         if record.get("conclusion"):
             nb.cells.append(nbformat.v4.new_markdown_cell("## Conclusion\n\n" + html.escape(record["conclusion"])))
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
+    describe_figures(nb)
+    exporter = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+        extra_template_basedirs=[str(TEMPLATES)], template_name="aeutils",
+    )  # fmt: skip
     body, _ = exporter.from_notebook_node(nb)
     Path(html_path).write_text(body)

@@ -310,3 +310,28 @@ def test_save_models_flag_keeps_loadable_models_beside_the_report(tmp_path, monk
     _notebook(nbs, "saves", "raise RuntimeError('no')")
     R.run_notebook("saves", out_dir=out, notebook_dir=nbs, save_models=True)
     assert (out / "saves.models" / "tiny_model.keras").is_file()
+
+
+def test_page_figures_carry_their_section_as_alternative_text(tmp_path, caplog):
+    import base64
+    import io
+
+    import matplotlib.pyplot as plt
+    import nbformat
+
+    fig, ax = plt.subplots(figsize=(1, 1))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    png = nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(buf.getvalue()).decode()})
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Title\n\n## The *first* section"),
+        nbformat.v4.new_code_cell(outputs=[png]),
+    ])  # fmt: skip
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, str(path))
+    with caplog.at_level("WARNING"):
+        R.render_html(path, tmp_path / "n.html")
+    page = (tmp_path / "n.html").read_text()
+    assert 'alt="The first section: figure 1"' in page and "No description" not in page
+    assert "Alternative text is missing" not in caplog.text
