@@ -89,16 +89,13 @@ def claim_rows_html(claims) -> str:
     )
 
 
+#: A markdown heading of level 1 to 3: its hashes and its text.
+HEADING = re.compile(r"^(#{1,3})\s+(.*\S)\s*$", flags=re.MULTILINE)
+
+
 def _headings(nb) -> list[tuple[int, str]]:
-    out = []
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for line in cell.source.splitlines():
-            m = re.match(r"^(#{1,3})\s+(.*\S)\s*$", line)
-            if m:
-                out.append((len(m.group(1)), m.group(2)))
-    return out
+    cells = [cell for cell in nb.cells if cell.cell_type == "markdown"]
+    return [(len(hashes), text) for cell in cells for hashes, text in HEADING.findall(cell.source)]
 
 
 def describe_figures(nb) -> int:
@@ -120,9 +117,9 @@ def describe_figures(nb) -> int:
     section, count, total = "", 0, 0
     for cell in nb.cells:
         if cell.cell_type == "markdown":
-            heads = re.findall(r"^#{1,3}\s+(.*\S)\s*$", cell.source, flags=re.MULTILINE)
+            heads = HEADING.findall(cell.source)
             if heads:
-                section, count = re.sub(r"[*_`]", "", heads[-1]), 0
+                section, count = re.sub(r"[*_`]", "", heads[-1][1]), 0
             continue
         for output in cell.get("outputs", []):
             if "image/png" not in output.get("data", {}):
