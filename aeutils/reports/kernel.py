@@ -1,7 +1,8 @@
 """The report runner's kernels: encrypted sockets, and their stderr passed on without two known harmless lines.
 
 What a notebook prints reaches its page; what its kernel process writes to its own standard error
-(the kernel's start-up log, TensorFlow's C++ log) reaches the terminal of ``aeutils report``.
+(the kernel's start-up log, TensorFlow's C++ log) reaches the terminal of ``aeutils report`` only (the
+kernel does not copy process-level output into the notebook: :data:`NO_FD_CAPTURE`).
 Two lines came with every notebook there, and a third with a model of LeakyReLU convolutions, none a
 problem of the run:
 
@@ -49,6 +50,9 @@ REMAPPER_LEAKY_RELU = re.compile(
     r"fanout '[^']*LeakyReluGrad' exist for missing node '[^']*BiasAdd'\.\s*$"
 )
 
+#: The IPython kernel's option that keeps process-level output (C and C++ libraries) out of the notebook.
+NO_FD_CAPTURE = "--IPKernelApp.capture_fd_output=False"
+
 #: The kernel stderr lines not passed on: nothing else is dropped.
 KNOWN_NOISE = (ONEDNN_FALLBACK, REMAPPER_LEAKY_RELU)
 
@@ -91,9 +95,16 @@ class ReportKernelManager(AsyncKernelManager):
         return "auto" if zmq.has("curve") else "disabled"
 
     async def start_kernel(self, **kw):
-        """Start the kernel (as :class:`~jupyter_client.manager.AsyncKernelManager` does) with its stderr filtered."""
+        """Start the kernel (as :class:`~jupyter_client.manager.AsyncKernelManager` does) with its stderr filtered.
+
+        An IPython kernel is started with ``--IPKernelApp.capture_fd_output=False``: what its process writes to
+        file descriptors 1 and 2 (TensorFlow's C++ log) goes to the terminal through :func:`forward_stderr`
+        instead of into the executed notebook, where it was an unfiltered copy of the same lines.
+        """
         if "stderr" in kw:  # the caller chose where it goes
             return await super().start_kernel(**kw)
+        if any("ipykernel" in arg for arg in self.kernel_spec.argv):
+            kw["extra_arguments"] = [*(kw.get("extra_arguments") or []), NO_FD_CAPTURE]
         read_fd, write_fd = os.pipe()
         try:
             await super().start_kernel(stderr=write_fd, **kw)
@@ -106,6 +117,18 @@ class ReportKernelManager(AsyncKernelManager):
         (self._launch_args or {}).pop("stderr", None)
         self._stderr_thread = threading.Thread(target=forward_stderr, args=(read_fd,), daemon=True)
         self._stderr_thread.start()
+
+    async def _async_interrupt_kernel(self):
+        """Interrupt the kernel, except on the way to shutting it down.
+
+        jupyter_client sends SIGINT before every shutdown request; a kernel that is finishing a message then
+        logs ``KeyboardInterrupt caught in kernel.`` to the terminal. The runner shuts a kernel down only once
+        its notebook has ended (a cell that overran the timeout was interrupted by nbclient already), and a
+        kernel that does not stop on request is killed, so that signal has nothing left to do.
+        """
+        if self.shutting_down:
+            return
+        await super()._async_interrupt_kernel()
 
     async def shutdown_kernel(self, now: bool = False, restart: bool = False):
         """Stop the kernel, then wait (≤ 5 s) for its last stderr lines, so they come before the runner's next."""

@@ -207,8 +207,9 @@ def test_index_escapes_values(nbdir, tmp_path):
     assert "<script>alert(1)</script>" not in index and "&lt;script&gt;" in index
 
 
-def test_the_kernels_stderr_reaches_the_terminal_without_known_noise(nbdir, tmp_path, capfd):
+def test_the_kernels_stderr_reaches_the_terminal_without_known_noise(nbdir, tmp_path, capfd, monkeypatch):
     """No unencrypted-TCP warning (CurveZMQ sockets), no oneDNN fallback or remapper line; other lines pass."""
+    monkeypatch.delenv("PYTEST_CURRENT_TEST")  # ipykernel copies fd 2 into the notebook only outside pytest
     fallback = (
         "E0000 00:00:1796467324.156605    2368 util.cc:131] oneDNN supports DT_INT32 only on platforms with "
         "AVX-512. Falling back to the default Eigen-based implementation if present."
@@ -226,6 +227,31 @@ def test_the_kernels_stderr_reaches_the_terminal_without_known_noise(nbdir, tmp_
     err = capfd.readouterr().err
     assert rec["status"] == "ok" and "x.cc:9] a real error" in err
     assert "without encryption" not in err and "oneDNN" not in err and "remapper" not in err, err
+    executed = nbformat.read(str(tmp_path / "out" / "noisy.ipynb"), as_version=4)
+    outputs = json.dumps([cell.get("outputs", []) for cell in executed.cells])
+    assert "done 3" in outputs and "oneDNN" not in outputs and "a real error" not in outputs  # the terminal's
+
+
+def test_no_interrupt_on_the_way_to_shutdown(monkeypatch):
+    """jupyter_client's SIGINT before a shutdown request is skipped; an interrupt asked for is sent."""
+    import asyncio
+
+    from jupyter_client.manager import KernelManager
+
+    from aeutils.reports.kernel import ReportKernelManager
+
+    sent = []
+
+    async def interrupt(self):
+        sent.append(self.shutting_down)
+
+    monkeypatch.setattr(KernelManager, "_async_interrupt_kernel", interrupt)
+    km = ReportKernelManager()
+    km.shutting_down = True
+    asyncio.run(km._async_interrupt_kernel())
+    km.shutting_down = False
+    asyncio.run(km._async_interrupt_kernel())
+    assert sent == [False]
 
 
 def test_cli_refuses_unknown_parameter_before_running(tmp_path, capsys):
