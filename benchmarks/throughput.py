@@ -1,7 +1,7 @@
 """Training throughput of aeutils.train.fit against a plain model.fit on NumPy arrays, float32 and bf16.
 
     nice -n 10 .venv/bin/python benchmarks/throughput.py [--images 3072] [--epochs 6] [--rounds 5] [--profile]
-        [--paths all|headline] [--json F]
+        [--paths all|headline] [--schedule constant|cosine] [--json F]
 
 Every round trains the same architecture from the same initial weights on the same CIFAR-10
 images (embedded patches if the file is missing) along each path, in turn: plain
@@ -196,6 +196,9 @@ def main():
     ap.add_argument("--paths", choices=("all", "headline"), default="all",
                     help="headline: only the plain fit and train.fit at the precision 'auto' chooses (more rounds "
                          "in the same time, for the quality reading)")
+    ap.add_argument("--schedule", choices=("constant", "cosine"), default="constant",
+                    help="both paths' Adam learning rate: 1e-3 throughout, or cosine decay from 1e-3 to 0 over the fit "
+                         "(the last steps settle, so the final validation loss depends less on the order of batches)")
     ap.add_argument("--json", help="write every round's rates and validation losses here")
     ap.add_argument("--from-json", help="print the report of a saved run again, run nothing")
     args = ap.parse_args()
@@ -212,7 +215,8 @@ def main():
     x, xv = allx[: args.images], allx[args.images :]
     print(f"CPU: {machine()}; TensorFlow {tf.__version__}, Keras {keras.__version__}")
     print(f"data: {data.source}; {len(x)} training + {len(xv)} validation images; batch {args.batch_size}; "
-          f"{args.epochs} epochs per fit (first is warm-up); {args.rounds} rounds")
+          f"{args.epochs} epochs per fit (first is warm-up); {args.rounds} rounds; learning rate {args.schedule}")
+    lr = learning_rate(args.schedule, args.epochs * -(-len(x) // args.batch_size))
 
     keras.utils.set_random_seed(0)
     template = build_cae(args.architecture)
@@ -225,7 +229,7 @@ def main():
         return m
 
     native, why = T.native_bf16()
-    chosen, reason = T.choose_precision("auto", lambda: _compiled(builder), (x[: args.batch_size],) * 2)
+    chosen, reason = T.choose_precision("auto", lambda: _compiled(builder, lr), (x[: args.batch_size],) * 2)
     print(f"precision='auto' chooses {chosen}: {reason}")
     if args.profile:
         profile(x, args.architecture, args.batch_size, weights)
@@ -241,7 +245,7 @@ def main():
     cpu_rates = {k: [] for k in paths}  # images per CPU-second: what load from other processes hardly moves
     val = {k: [] for k in paths}
     result = {
-        "cpu": machine(), "command": " ".join(sys.argv), "architecture": args.architecture,
+        "cpu": machine(), "command": " ".join(sys.argv), "architecture": args.architecture, "schedule": args.schedule,
         "parameters": template.count_params(), "chosen": chosen, "reason": reason, "matmul_gflops": None,
         "mflop_per_image": flops / 1e6, "rates": rates, "cpu_rates": cpu_rates, "val_loss": val,
     }
@@ -250,10 +254,11 @@ def main():
             timer = EpochTimer()
             if precision is None:
                 keras.utils.set_random_seed(r)  # round r's shuffling, as train.fit(seed=r)
-                m = _compiled(builder)
+                m = _compiled(builder, lr)
                 m.fit(x, x, batch_size=args.batch_size, epochs=args.epochs, shuffle=True, verbose=0, callbacks=[timer])
             else:
-                m = T.fit(builder, x, epochs=args.epochs, batch_size=args.batch_size, verbose=0, callbacks=[timer],
+                m = T.fit(builder, x, epochs=args.epochs, batch_size=args.batch_size, learning_rate=lr,
+                          verbose=0, callbacks=[timer],
                           restore_best=False, precision=precision, seed=r).model
             # Fastest timed epoch: load from other processes only ever slows an epoch down.
             rates[name].append(len(x) / float(np.min(timer.times[1:])))
@@ -332,9 +337,22 @@ def report(res):
              if q["not_worse"] else "with a quality cost not ruled out (the paired interval reaches above +1%)"))
 
 
-def _compiled(builder):
+def learning_rate(schedule: str, steps: int, peak: float = 1e-3):
+    """Both paths' Adam learning rate: ``peak`` throughout (``"constant"``), or cosine decay to 0 over ``steps``.
+
+    Example:
+    >>> lr = learning_rate("cosine", 100)
+    >>> float(lr(0)), round(float(lr(50)), 6), float(lr(100))
+    (0.001, 0.0005, 0.0)
+    """
+    if schedule == "constant":
+        return peak
+    return keras.optimizers.schedules.CosineDecay(peak, decay_steps=steps)
+
+
+def _compiled(builder, lr=1e-3):
     m = builder()
-    m.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    m.compile(optimizer=keras.optimizers.Adam(lr), loss="mse")
     return m
 
 

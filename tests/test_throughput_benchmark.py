@@ -45,3 +45,9 @@ def test_quality_tost_reads_equivalence_from_the_mean_log_ratio(B):
     q = B.quality(wide * 16, base * 16)
     assert q["equivalent"] and math.isclose(q["mean"], math.exp(sum(map(math.log, wide)) / 9))
     assert "TOST, 5%): holds" in B.quality_line(q)
+
+
+def test_learning_rate_constant_or_cosine_to_zero(B):
+    assert B.learning_rate("constant", 100) == 1e-3
+    lr = B.learning_rate("cosine", 100)
+    assert float(lr(0)) == pytest.approx(1e-3) and float(lr(50)) == pytest.approx(5e-4) and float(lr(100)) == 0.0

@@ -211,7 +211,7 @@ def load_npz(path: str | os.PathLike, *, value_range: tuple[float, float] | None
         images=to_unit_range(images, value_range, what=str(path)),
         labels=None if labels is None else labels.astype(np.int64),
         name=path.stem,
-        source=f"npz file {path}",
+        source=f"npz file {path.resolve()}",
         label_names=label_names,
         subset=subset,
     )

@@ -211,7 +211,7 @@ def _npz_sample(path: str, k: int, seed: int) -> D.ImageSet:
         images=D.to_unit_range(D.as_nhwc(x[keep], path)),
         labels=None if y is None else y[keep].astype(np.int64),
         name=Path(path).stem,
-        source=f"images chosen at random (seed {seed}) from npz file {path}",
+        source=f"images chosen at random (seed {seed}) from npz file {Path(path).resolve()}",
         label_names=names,
     )
 
