@@ -110,6 +110,30 @@ def provenance(*, started: str | None = None, finished: str | None = None) -> di
     }
 
 
+def run_provenance(at_start: Mapping, written: Mapping | None, *, started: str, finished: str) -> dict:
+    """A run's provenance: what the notebook wrote, with the git state the run started from.
+
+    The notebook writes its provenance when it ends; a commit made (or a file edited) meanwhile would
+    name code the run did not start with, so ``git_commit`` is the one at the start, and ``git_dirty``
+    is true when the tree was dirty at either end or the commit moved during the run.
+
+    Example:
+    >>> start = {"git_commit": "a1", "git_dirty": False, "machine": "x"}
+    >>> p = run_provenance(start, {"git_commit": "b2", "git_dirty": False, "machine": "x"}, started="s", finished="f")
+    >>> p["git_commit"], p["git_dirty"], p["started"], p["finished"]
+    ('a1', True, 's', 'f')
+    >>> run_provenance(start, None, started="s", finished="f")["git_dirty"]
+    False
+    """
+    out = {**at_start, **(written or {})}
+    end_commit, end_dirty = out.get("git_commit"), out.get("git_dirty")
+    dirty = [at_start.get("git_dirty"), end_dirty, end_commit != at_start.get("git_commit")]
+    out["git_commit"] = at_start.get("git_commit")
+    out["git_dirty"] = None if at_start.get("git_dirty") is None else any(bool(d) for d in dirty)
+    out.update(started=started, finished=finished)
+    return out
+
+
 def write_json(path: str | Path, record: Mapping) -> Path:
     """Write ``record`` as JSON through a temporary file and a rename, so a reader never sees half of it."""
     path = Path(path)

@@ -34,7 +34,15 @@ from aeutils.reports.notebooks import (
     profile_parameters,
     validate_parameters,
 )
-from aeutils.reports.record import SAVE_MODELS_ENV, jsonable, now, provenance, read_record, write_json
+from aeutils.reports.record import (
+    SAVE_MODELS_ENV,
+    jsonable,
+    now,
+    provenance,
+    read_record,
+    run_provenance,
+    write_json,
+)
 from aeutils.reports.render import render_html
 
 
@@ -231,6 +239,7 @@ def _execute(
     models_tmp = scratch / f"{stem}.models"
     status, error, interrupted = None, None, None
     started = now()
+    at_start = provenance(started=started)  # the code the run starts from
     start = time.perf_counter()
     try:
         kernel_env = {
@@ -282,11 +291,9 @@ def _execute(
     )
     if sweep:
         record["sweep"] = dict(sweep)
-    record["provenance"] = {
-        **(record.get("provenance") or provenance()),
-        "started": started,
-        "finished": record["finished"],
-    }
+    record["provenance"] = run_provenance(
+        at_start, record.get("provenance"), started=started, finished=record["finished"]
+    )
     ran_through = status in ("ok", "claims not met")
     final = _finished_files(out_dir, stem)
     links = {"index": "index.html", "notebook": f"{stem}.ipynb" if ran_through else f"{stem}.partial.ipynb"}

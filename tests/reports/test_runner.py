@@ -232,6 +232,18 @@ def test_the_kernels_stderr_reaches_the_terminal_without_known_noise(nbdir, tmp_
     assert "done 3" in outputs and "oneDNN" not in outputs and "a real error" not in outputs  # the terminal's
 
 
+def test_provenance_names_the_commit_the_run_started_from(nbdir, tmp_path, monkeypatch):
+    """A commit made while a notebook runs: the record keeps the starting commit and says the tree moved."""
+    from aeutils.reports import runner
+
+    real = runner.provenance
+    monkeypatch.setattr(runner, "provenance", lambda **kw: {**real(**kw), "git_commit": "0" * 40, "git_dirty": False})
+    rec = R.run_notebook("good", notebook_dir=nbdir, out_dir=tmp_path / "out")
+    written = json.loads((tmp_path / "out" / "good.metrics.json").read_text())["provenance"]
+    assert rec["provenance"]["git_commit"] == written["git_commit"] == "0" * 40
+    assert written["git_dirty"] is True  # the kernel saw another commit (this checkout's) at the end
+
+
 def test_no_interrupt_on_the_way_to_shutdown(monkeypatch):
     """jupyter_client's SIGINT before a shutdown request is skipped; an interrupt asked for is sent."""
     import asyncio
