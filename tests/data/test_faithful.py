@@ -77,6 +77,13 @@ def test_npz_checks_labels_and_refuses_pickles(tmp_path):
     assert D.load("npz:" + str(tmp_path / "pm1.npz"), value_range=(-1, 1)).images.mean() == pytest.approx(0.25)
 
 
+def test_npz_source_names_the_resolved_file(tmp_path, monkeypatch):
+    (tmp_path / "sub").mkdir()
+    np.savez(tmp_path / "a.npz", images=np.zeros((2, 4, 4), np.uint8))
+    monkeypatch.chdir(tmp_path / "sub")
+    assert D.load("npz:../a.npz").source == f"npz file {tmp_path.resolve() / 'a.npz'}"  # no "sub/.." in it
+
+
 def test_mixed_gray_and_colour_folder_with_grayscale(tmp_path):
     Image.fromarray(np.full((8, 8), 100, np.uint8)).save(tmp_path / "g.png")
     Image.fromarray(np.full((8, 8, 3), 100, np.uint8)).save(tmp_path / "c.png")

@@ -140,16 +140,16 @@ def test_check_parameters_refuses_unknown_sections_and_precisions():
 
 
 def test_describe_data_names_embedded_sets_and_partial_runs():
-    grey = F.FamilyData(np.zeros((10, 4, 4, 1), np.float32), None, "embedded mnist5000; 10 images", seed=0)
+    grey = F.FamilyData(np.zeros((1000, 4, 4, 1), np.float32), None, "embedded mnist5000; 10 images", seed=0)
     colour = F.FamilyData(np.zeros((20, 4, 4, 3), np.float32), None, "cifar10.npz; 20 images", seed=0)
     source, note = F.describe_data(grey, None, colour, dataset="embedded:mnist5000", sr_dataset="npz:cifar10.npz")
     assert source == "embedded mnist5000; 10 images | anomaly: not run | super-resolution: cifar10.npz; 20 images"
     grey_name = F.EMBEDDED_NAMES["embedded:mnist5000"]
-    assert note == f"{grey_name}: 10 images for most sections; super-resolution: cifar10.npz."
+    assert note == f"{grey_name}: 1,000 images for most sections; super-resolution: cifar10.npz."
     _, partial = F.describe_data(grey, grey, None, dataset="npz:mnist.npz", sr_dataset="npz:cifar10.npz",
                                  sections=("plain", "anomaly"))
     assert partial == ("A partial run, sections plain, anomaly only (its sections parameter). "
-                       "embedded mnist5000: 10 images for most sections, 10 for anomaly detection.")
+                       "embedded mnist5000: 1,000 images for most sections, 1,000 for anomaly detection.")
 
 
 def test_headline_leaves_out_sections_that_did_not_run():

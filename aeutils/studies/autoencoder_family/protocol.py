@@ -428,9 +428,9 @@ def describe_data(data: FamilyData, anomaly_data: FamilyData | None, sr_data: Fa
     grey = EMBEDDED_NAMES.get(dataset, data.source.split(";")[0])
     source = f"{data.source} | anomaly: {anomaly_data.source if anomaly_data else 'not run'}"
     source += f" | super-resolution: {sr_data.source if sr_data else 'not run'}"
-    note = f"{grey}: {len(data.images)} images for most sections"
+    note = f"{grey}: {len(data.images):,} images for most sections"
     if anomaly_data:
-        note += f", {len(anomaly_data.images)} for anomaly detection"
+        note += f", {len(anomaly_data.images):,} for anomaly detection"
     if sr_data:
         note += f"; super-resolution: {EMBEDDED_NAMES.get(sr_dataset, sr_data.source.split(';')[0])}"
     note += "."
