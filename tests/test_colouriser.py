@@ -136,6 +136,7 @@ def test_saved_colouriser_loads_safely(tmp_path):
     back = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
     assert back.get_layer("annealed_mean").temperature == pytest.approx(0.3)
+    m.optimizer.build(m.trainable_variables)  # as after training: the saved optimizer state is complete
     m.save(tmp_path / "logits.keras")  # compiled with the custom loss
     back_logits = keras.saving.load_model(tmp_path / "logits.keras", safe_mode=True)
     assert isinstance(back_logits.loss, M.SoftEncodedCrossEntropy)

@@ -177,8 +177,9 @@ def decode_uv(logits, centres_u, centres_v, *, temperature: float = 0.38):
     """U and V ``(..., 2)`` from logits ``(..., K_u + K_v)`` (U's bins first), each by :func:`annealed_mean`.
 
     Example:
-    >>> decode_uv(np.zeros((1, 3), "float32"), [0.0, 0.2], [0.1], temperature=1.0).shape
-    TensorShape([1, 2])
+    >>> uv = decode_uv(np.zeros((1, 4), "float32"), [0.0, 0.2], [0.1, 0.3], temperature=1.0)  # flat: bin means
+    >>> [[round(float(c), 3) for c in row] for row in np.asarray(uv)]
+    [[0.1, 0.2]]
     """
     ku = len(centres_u)
     u = annealed_mean(logits[..., :ku], centres_u, temperature=temperature)
