@@ -40,7 +40,7 @@ from aeutils.reports.record import (
 
 #: Names imported from their module on first use (:func:`__getattr__`).
 _LAZY = {
-    "build_index": "index", "thumbnail": "index", "render_html": "render", "strip_tf_logs": "render",
+    "build_index": "index", "thumbnail": "index", "render_html": "render",
     "NotebookTimeout": "runner", "exit_code": "runner", "run": "runner", "run_notebook": "runner",
 }  # fmt: skip
 
@@ -77,7 +77,6 @@ __all__ = [
     "run",
     "run_notebook",
     "save_models",
-    "strip_tf_logs",
     "thumbnail",
     "validate_parameters",
     "write_json",

@@ -13,26 +13,6 @@ from nbconvert import HTMLExporter
 #: nbconvert templates of the pages (``aeutils``: JupyterLab's, with the figures' alternative text).
 TEMPLATES = Path(__file__).parent / "templates"
 
-#: TensorFlow's C++ start-up log lines (printed before absl logging is set up,
-#: so no environment variable silences them); they are noise in a report.
-TF_LOG_LINE = re.compile(r"^(WARNING: All log messages before absl|[IWE]\d{4} \d\d:\d\d:\d\d)")
-
-
-def strip_tf_logs(nb) -> None:
-    """Remove TensorFlow's C++ log lines from a notebook's stderr outputs, in place."""
-    for cell in nb.cells:
-        kept = []
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                lines = [ln for ln in out["text"].splitlines(keepends=True) if not TF_LOG_LINE.match(ln)]
-                out["text"] = "".join(lines)
-                if not out["text"].strip():
-                    continue
-            kept.append(out)
-        if "outputs" in cell:
-            cell["outputs"] = kept
-
-
 def fmt(value, digits: int = 4) -> str:
     """A number for a reader: ``digits`` significant figures, thousands separated; other values as text.
 
@@ -220,8 +200,7 @@ def render_html(
         links: label → href for the links line (index, notebook, metrics JSON).
     """
 
-    nb = nbformat.read(str(ipynb), as_version=4)
-    strip_tf_logs(nb)
+    nb = nbformat.read(str(ipynb), as_version=4)  # no C++ log lines: the kernel keeps them out (kernel.py)
     meta = dict(meta or {})
     if meta.get("title"):
         nb.metadata["title"] = meta["title"]

@@ -239,7 +239,7 @@ def _execute(
     models_tmp = scratch / f"{stem}.models"
     status, error, interrupted = None, None, None
     started = now()
-    at_start = provenance(started=started)  # the code the run starts from
+    at_start = provenance()  # the code the run starts from
     start = time.perf_counter()
     try:
         kernel_env = {
