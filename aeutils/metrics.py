@@ -54,14 +54,26 @@ def mse_per_image(x, y) -> np.ndarray:
 #: any real reconstruction and keeps means finite.
 PSNR_CAP_DB = 100.0
 
+#: PSNR of 8-bit rounding itself, 10 log10(12 * 255^2) = 58.92 dB (uniform noise of one
+#: quantisation step): the most an estimate can be scored against an 8-bit truth and still
+#: measure the image rather than its rounding. Where a method reproduces some truths exactly
+#: (the gray image of a gray photo), capping there keeps those images from dominating a mean.
+PSNR_8BIT_DB = float(10.0 * np.log10(12.0 * 255.0**2))
 
-def psnr_per_image(x, y, *, max_val: float = 1.0) -> np.ndarray:
-    """PSNR in dB of each pair with a fixed data range ``max_val``, capped at :data:`PSNR_CAP_DB`."""
+
+def psnr_per_image(x, y, *, max_val: float = 1.0, cap_db: float = PSNR_CAP_DB) -> np.ndarray:
+    """PSNR in dB of each pair with a fixed data range ``max_val``, capped at ``cap_db``.
+
+    Example:
+    >>> x = np.zeros((2, 4, 4, 1)); y = x.copy(); y[1] += 0.1
+    >>> psnr_per_image(x, y).round(2).tolist(), psnr_per_image(x, y, cap_db=PSNR_8BIT_DB).round(2).tolist()
+    ([100.0, 20.0], [58.92, 20.0])
+    """
     x, y = _check_pair(x, y)
     mse = mse_per_image(x, y).astype(np.float64)
     with np.errstate(divide="ignore"):
         psnr = 10.0 * np.log10(max_val**2 / mse)
-    return np.minimum(psnr, PSNR_CAP_DB)
+    return np.minimum(psnr, cap_db)
 
 
 def ssim_per_image(x, y, *, max_val: float = 1.0, batch: int = 512) -> np.ndarray:

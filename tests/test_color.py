@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 
 from aeutils import color as C
+from aeutils import metrics as M
 from aeutils.data import DataError
 
 
@@ -197,6 +198,9 @@ def test_colour_scores(rgb):
     assert (s["ciede2000"] > 0).all()
     perfect = C.colour_scores(rgb, rgb)
     np.testing.assert_allclose(perfect["rgb_mse"], 0, atol=1e-12)
+    np.testing.assert_allclose(perfect["psnr"], M.PSNR_8BIT_DB)  # exact: the 8-bit rounding's PSNR, not 100 dB
+    assert M.PSNR_8BIT_DB == pytest.approx(58.92, abs=0.01)
+    assert (C.colour_scores(rgb, rgb, psnr_cap_db=M.PSNR_CAP_DB)["psnr"] == M.PSNR_CAP_DB).all()
     with pytest.raises(ValueError, match="pred_uv"):
         C.colour_scores(rgb, rgb, pred_uv=true_uv[..., :1])
 

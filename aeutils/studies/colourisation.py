@@ -636,8 +636,8 @@ def check_parameters(values: Mapping) -> dict:
         raise ValueError(f"ours_rebalance must be in (0, 1] (1: no rebalancing), got {params['ours_rebalance']!r}")
     if params["ours_precision"] not in PRECISIONS:
         raise ValueError(f"ours_precision must be one of {', '.join(PRECISIONS)}, got {params['ours_precision']!r}")
-    routes = params["low_lr_routes"] if params["low_learning_rate"] > 0 else ""
-    params["low_lr_routes"] = list(parse_list(routes, str, name="routes", min_len=0, choices=tuple(ROUTES)))
+    routes = list(parse_list(params["low_lr_routes"], str, name="routes", min_len=0, choices=tuple(ROUTES)))
+    params["low_lr_routes"] = routes if params["low_learning_rate"] > 0 else []
     if params["rgb_route_gray"] not in LUMINANCE_METHODS:
         raise ValueError(f"rgb_route_gray must be one of {LUMINANCE_METHODS}, got {params['rgb_route_gray']!r}")
     return params

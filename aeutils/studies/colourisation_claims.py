@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
+
+from aeutils import metrics as M
 from aeutils.claims import beats, check
 from aeutils.studies.colourisation import (
     COMPARED_METRICS,
@@ -83,6 +86,15 @@ def claims(
             f"MSE is lower ({b['rgb_mse']:.5f} vs {zero['rgb_mse']:.5f}): per-image PSNR averages a logarithm, so on "
             "nearly gray images, which the gray image renders almost exactly, any tint costs many dB, while the "
             "desaturated colours of a mean-squared fit gain only a little on the colourful ones"
+        )
+    zero_psnr = np.asarray(zero["per_image"]["psnr"])
+    exact = int(np.sum(zero_psnr >= M.PSNR_8BIT_DB - 1e-9))
+    if exact:
+        gain = exact * (M.PSNR_CAP_DB - M.PSNR_8BIT_DB) / len(zero_psnr)
+        note += (
+            f". {exact} of the {len(zero_psnr)} test images are gray photos, which the gray image reproduces "
+            f"exactly: every per-image PSNR is capped at {M.PSNR_8BIT_DB:.2f} dB, the 8-bit rounding's own (at a "
+            f"100 dB cap they would add {gain:.2f} dB to the gray image's mean PSNR)"
         )
     n = sum(c["route"] == b["method"] for c in comp)
     out.append(check("Y→UV beats both baselines in RGB MSE, PSNR, SSIM and CIEDE2000", not lost,

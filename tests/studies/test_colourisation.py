@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import pytest
 
+from aeutils import metrics as M
 from aeutils import reports
 from aeutils.color import luminance
 from aeutils.data import DataError
@@ -46,8 +47,9 @@ def _notebook_values(**changes):
 
 def test_parse_routes():
     # Routes are read by check_parameters with aeutils.params.parse_list (was parse_routes).
-    assert C.check_parameters(_notebook_values(low_lr_routes="rgb, yuv"))["low_lr_routes"] == ["rgb", "yuv"]
-    assert C.check_parameters(_notebook_values(low_lr_routes=" "))["low_lr_routes"] == []
+    low = {"low_learning_rate": 1e-5}
+    assert C.check_parameters(_notebook_values(low_lr_routes="rgb, yuv", **low))["low_lr_routes"] == ["rgb", "yuv"]
+    assert C.check_parameters(_notebook_values(low_lr_routes=" ", **low))["low_lr_routes"] == []
     with pytest.raises(ValueError, match="unknown routes"):
         C.check_parameters(_notebook_values(low_lr_routes="yuv,lab"))
 
@@ -56,8 +58,12 @@ def test_check_parameters_matches_the_notebook():
     defaults = _notebook_values()
     assert set(C.PARAMETERS) == set(defaults) - {"metrics_path", "n_show"}
     params = C.check_parameters(defaults)
-    assert params["filters"] == [32, 48, 64] and params["low_lr_routes"] == ["yuv"]
-    assert C.check_parameters(_notebook_values(low_learning_rate=0, low_lr_routes="lab"))["low_lr_routes"] == []
+    # The embedded default skips the learning-rate comparison (low_learning_rate 0); the full profile runs it.
+    assert params["filters"] == [32, 48, 64] and params["low_lr_routes"] == [] and params["low_learning_rate"] == 0
+    full = reports.profile_parameters("colourisation", "full")
+    assert C.check_parameters(_notebook_values(**full))["low_lr_routes"] == ["yuv"]
+    with pytest.raises(ValueError, match="unknown routes"):  # checked even when the comparison is skipped
+        C.check_parameters(_notebook_values(low_learning_rate=0, low_lr_routes="lab"))
     with pytest.raises(ValueError, match="rgb_route_gray"):
         C.check_parameters(_notebook_values(rgb_route_gray="green"))
 
@@ -138,6 +144,14 @@ def test_claims_on_tiny_rows():
     worse = C.claims(_tiny_rows(yuv_ciede=8.5))
     assert [c["holds"] for c in worse] == [True, False, False, False, False]
     assert worse[4]["ours"] == 6 and "Y→UV loses in CIEDE2000 against the gray (zero chroma)" in worse[4]["note"]
+    assert "gray photos" not in cl[4]["note"]
+    # A gray image that reproduces one of four test images exactly (a gray photo): the note counts it and
+    # says what the 8-bit cap changes.
+    exact = _tiny_rows()
+    exact[0]["per_image"]["psnr"][0] = M.PSNR_8BIT_DB
+    note = C.claims(exact)[4]["note"]
+    assert "1 of the 4 test images are gray photos" in note and "58.92 dB" in note
+    assert f"{(M.PSNR_CAP_DB - M.PSNR_8BIT_DB) / 4:.2f} dB" in note
     # A gray→RGB that beats both baselines everywhere is said so.
     assert "gray→RGB also beats both baselines" in C.claims(_tiny_rows(rgb_psnr=21.0, rgb_ssim=0.92))[4]["note"]
 
