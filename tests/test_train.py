@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -92,3 +93,16 @@ def test_image_set_repr_is_short():
     s = data.load("embedded:digits8x8")
     text = repr(s)
     assert len(text) < 300 and "1797 images of 8x8x1" in text and "10 classes" in text
+
+
+def test_restart_gives_a_fresh_start_and_needs_a_compiled_model():
+    m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match="not compiled"):
+        T.restart(m, m.get_weights(), 0.01)
+    x = np.random.default_rng(0).random((16, 3)).astype("float32")
+    start = m.get_weights()
+    first = T.fit(m, x, x[:, :2], epochs=2, batch_size=4, learning_rate=0.01, seed=1, verbose=0)
+    m.optimizer.learning_rate = 0.5  # as ReduceLROnPlateau would leave it
+    again = T.fit(T.restart(m, start, 0.01), x, x[:, :2], epochs=2, batch_size=4, seed=1, verbose=0,
+                  compile_model=False)  # fmt: skip
+    np.testing.assert_allclose(again.history["loss"], first.history["loss"], rtol=1e-6)

@@ -23,7 +23,7 @@ from aeutils.studies.autoencoder_family.protocol import (
     seeded_autoencoder,
     train,
 )
-from aeutils.train import predict
+from aeutils.train import predict, restart
 
 #: Neighbours of the anomaly detector's kNN density score.
 ANOMALY_K = 5
@@ -58,6 +58,7 @@ def run_anomaly(
     window: int = 5,
     fractions: tuple[float, float, float] | None = None,
     k: int = ANOMALY_K,
+    start=None,
 ) -> dict:
     """One-class anomaly detection: train an autoencoder on class ``normal`` only, score the test set by density.
 
@@ -90,9 +91,12 @@ def run_anomaly(
             data's). A larger test share buys more normal test images, so that the
             false-positive rate is measured in finer steps (100 normal images: steps of 1%).
         k: neighbours of the kNN scores.
+        start: ``(model, weights)`` of an earlier run's ``"start"``: its compiled detector is
+            :func:`aeutils.train.restart`-ed from ``weights`` (those a new one would be built with)
+            instead of building one, which keeps its traced training step; the results are the same.
 
     Returns:
-        ``{"rows", "roc": {name: (fpr, tpr)}, "headline", "model", "scores": {name: test scores},
+        ``{"rows", "roc": {name: (fpr, tpr)}, "headline", "model", "start", "scores": {name: test scores},
         "is_anomaly", "labels", "auroc", "detector", "baselines"}``: ``scores`` in row order (the
         encoder kNN first) under the long labels, ``labels`` each score's long label under its
         :data:`ANOMALY_SCORES` short key, ``auroc`` each score's AUROC under its short key,
@@ -109,8 +113,12 @@ def run_anomaly(
     split = A.one_class_split(data.labels, normal, fractions=fractions or data.fractions, seed=data.seed)
     x_tr, x_va, x_te = (data.images[split[p]] for p in ("train", "val", "test"))
     y = split["test_is_anomaly"]
-    model = seeded_autoencoder(cfg, data, Mo.build_plain_autoencoder)
-    train(model, x_tr, cfg, validation=x_va)
+    if start is None:
+        model = seeded_autoencoder(cfg, data, Mo.build_plain_autoencoder)
+        start = (model, model.get_weights())
+    else:
+        model = restart(start[0], start[1], cfg.learning_rate)
+    train(model, x_tr, cfg, validation=x_va, compile_model=not model.compiled)
     n_pca = min(cfg.latent_dim, len(x_tr) - 1)
     k = min(k, len(x_tr))
     how = {"score": score, "window": window}
@@ -152,6 +160,7 @@ def run_anomaly(
         "roc": roc,
         "headline": headline,
         "model": model,
+        "start": start,
         "scores": {labels[key]: scores[key][1] for key in ANOMALY_SHORT},
         "is_anomaly": y,
         "labels": labels,
@@ -184,8 +193,10 @@ def normal_classes(spec, labels) -> tuple[int, ...]:
 def run_anomaly_classes(data: FamilyData, cfg: FamilyConfig, *, classes: Sequence[int], **kwargs) -> dict:
     """:func:`run_anomaly` for each normal class in turn (the usual one-against-the-rest protocol), and the means.
 
-    Each class gets its own detector, trained on that class only, and its own baselines; the
-    mean AUROC over the classes is what one-class MNIST results report.
+    Each class gets its own detector, trained on that class only from the same start, and its own
+    baselines; the mean AUROC over the classes is what one-class MNIST results report. The detectors
+    are one model restarted for each class (``start`` of :func:`run_anomaly`), which saves its tracing
+    for every class but the first; at the end it holds the weakest class's weights (``"model"``).
 
     Args:
         classes: the normal classes (e.g. :func:`normal_classes`).
@@ -204,7 +215,10 @@ def run_anomaly_classes(data: FamilyData, cfg: FamilyConfig, *, classes: Sequenc
     """
     if not classes:
         raise ValueError("need at least one normal class")
-    per_class = {int(c): run_anomaly(data, cfg, normal=int(c), **kwargs) for c in classes}
+    per_class, start, weights = {}, None, {}
+    for c in classes:
+        per_class[int(c)] = res = run_anomaly(data, cfg, normal=int(c), start=start, **kwargs)
+        start, weights[int(c)] = res["start"], res["model"].get_weights()
     first = next(iter(per_class.values()))
     labels = first["labels"]  # a class with fewer training images may have fewer PCA components in its labels
     by_class = [{"normal_class": c, **res["auroc"]} for c, res in per_class.items()]
@@ -212,6 +226,7 @@ def run_anomaly_classes(data: FamilyData, cfg: FamilyConfig, *, classes: Sequenc
     by_class.append({"normal_class": "mean", **mean})
     ours = ANOMALY_SHORT[0]
     weakest = min(per_class, key=lambda c: per_class[c]["auroc"][ours])
+    start[0].set_weights(weights[weakest])
     keys = ("auroc", "reconstruction_auroc", "pca_auroc", "pixels_knn_auroc")
     headline = {k: float(np.mean([res["headline"][k] for res in per_class.values()])) for k in keys}
     headline.update(n_classes=len(per_class), weakest_class=weakest, weakest_auroc=per_class[weakest]["auroc"][ours])
