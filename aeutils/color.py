@@ -475,8 +475,9 @@ def colour_scores(truth, pred, *, pred_uv=None, psnr_cap_db: float = M.PSNR_8BIT
         psnr_cap_db: the per-image PSNR cap. A colourisation baseline reproduces every
             gray photo exactly (the gray image of one, 67 of CIFAR-10's 5,100 test images
             in the source's split); at :data:`aeutils.metrics.PSNR_CAP_DB` (100 dB) those
-            images alone added 1.3 dB to its mean PSNR. The default caps at the 8-bit
-            rounding's own PSNR, :data:`aeutils.metrics.PSNR_8BIT_DB` (58.92 dB).
+            images alone raised its mean PSNR from 24.65 to 25.19 dB, past every model's.
+            The default caps at the 8-bit rounding's own PSNR,
+            :data:`aeutils.metrics.PSNR_8BIT_DB` (58.92 dB).
 
     Returns:
         ``{"rgb_mse", "psnr", "ssim", "ciede2000", "colourfulness", "chroma",
