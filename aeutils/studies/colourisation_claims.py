@@ -88,13 +88,13 @@ def claims(
             "desaturated colours of a mean-squared fit gain only a little on the colourful ones"
         )
     zero_psnr = np.asarray(zero["per_image"]["psnr"])
-    exact = int(np.sum(zero_psnr >= M.PSNR_8BIT_DB - 1e-9))
+    exact = int(np.sum(np.isclose(zero_psnr, M.PSNR_8BIT_DB)))  # at the cap of aeutils.color.colour_scores
     if exact:
         gain = exact * (M.PSNR_CAP_DB - M.PSNR_8BIT_DB) / len(zero_psnr)
         note += (
             f". {exact} of the {len(zero_psnr)} test images are gray photos, which the gray image reproduces "
             f"exactly: every per-image PSNR is capped at {M.PSNR_8BIT_DB:.2f} dB, the 8-bit rounding's own (at a "
-            f"100 dB cap they would add {gain:.2f} dB to the gray image's mean PSNR)"
+            f"{M.PSNR_CAP_DB:.0f} dB cap they would add {gain:.2f} dB to the gray image's mean PSNR)"
         )
     n = sum(c["route"] == b["method"] for c in comp)
     out.append(check("Y→UV beats both baselines in RGB MSE, PSNR, SSIM and CIEDE2000", not lost,

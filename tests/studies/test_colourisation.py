@@ -152,6 +152,8 @@ def test_claims_on_tiny_rows():
     note = C.claims(exact)[4]["note"]
     assert "1 of the 4 test images are gray photos" in note and "58.92 dB" in note
     assert f"{(M.PSNR_CAP_DB - M.PSNR_8BIT_DB) / 4:.2f} dB" in note
+    exact[0]["per_image"]["psnr"][0] = M.PSNR_CAP_DB  # scored at another cap: not said to be at the 8-bit one
+    assert "gray photos" not in C.claims(exact)[4]["note"]
     # A gray→RGB that beats both baselines everywhere is said so.
     assert "gray→RGB also beats both baselines" in C.claims(_tiny_rows(rgb_psnr=21.0, rgb_ssim=0.92))[4]["note"]
 
