@@ -494,6 +494,10 @@ def fit(
     )
 
 
+#: Optimizers whose every variable (step, moments) starts at zero, so :func:`restart` can reset them.
+ZERO_START_OPTIMIZERS = (keras.optimizers.Adam, keras.optimizers.AdamW, keras.optimizers.SGD, keras.optimizers.RMSprop)
+
+
 def restart(model: keras.Model, weights, learning_rate: float) -> keras.Model:
     """Put a compiled model back to its start: ``weights``, its optimizer at step 0 (zero moments, ``learning_rate``).
 
@@ -503,7 +507,8 @@ def restart(model: keras.Model, weights, learning_rate: float) -> keras.Model:
     detectors of :mod:`aeutils.studies.autoencoder_family`, one per class, use it).
 
     Raises:
-        ValueError: a model that is not compiled.
+        ValueError: a model that is not compiled, or an optimizer whose state does not start at zero
+            (only those of :data:`ZERO_START_OPTIMIZERS` are reset; :func:`fit` uses Adam).
 
     Example:
     >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
@@ -516,6 +521,10 @@ def restart(model: keras.Model, weights, learning_rate: float) -> keras.Model:
     """
     if not getattr(model, "compiled", False) or model.optimizer is None:
         raise ValueError(f"restart needs a compiled model; {model.name} is not compiled")
+    if not isinstance(model.optimizer, ZERO_START_OPTIMIZERS):
+        names = ", ".join(o.__name__ for o in ZERO_START_OPTIMIZERS)
+        raise ValueError(f"restart resets optimizers whose state starts at zero ({names}); "
+                         f"{model.name} has {type(model.optimizer).__name__}")  # fmt: skip
     model.set_weights(weights)
     for v in model.optimizer.variables:
         v.assign(tf.zeros(v.shape, v.dtype))

@@ -99,6 +99,9 @@ def test_restart_gives_a_fresh_start_and_needs_a_compiled_model():
     m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="not compiled"):
         T.restart(m, m.get_weights(), 0.01)
+    m.compile(optimizer=keras.optimizers.Adagrad(0.01), loss="mse")  # its accumulators start at 0.1
+    with pytest.raises(ValueError, match="Adagrad"):
+        T.restart(m, m.get_weights(), 0.01)
     x = np.random.default_rng(0).random((16, 3)).astype("float32")
     start = m.get_weights()
     first = T.fit(m, x, x[:, :2], epochs=2, batch_size=4, learning_rate=0.01, seed=1, verbose=0)
