@@ -1,6 +1,6 @@
 """One fit helper for every experiment: seeds, tf.data, callbacks, precision, distribution, history.
 
-Throughput (see README "Training throughput"): arrays go through ``tf.data`` (indices shuffled,
+Throughput (see "Training throughput" in benchmarks/README.md): arrays go through ``tf.data`` (indices shuffled,
 whole batches gathered, prefetched), several steps run per ``tf.function`` call when no callback
 needs every batch, and ``precision="auto"`` trains in ``mixed_bfloat16`` where the hardware has
 native bf16 and a one-batch timing check shows it pays. Distribution: ``strategy=`` (or a

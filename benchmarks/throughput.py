@@ -23,7 +23,7 @@ the Student 90% interval of the mean log ratio inside ±1%; its width shrinks as
 ``--paths headline`` (the plain fit and the path "auto" chose) gives more rounds in the same time.
 At the default 6 epochs of constant learning rate the final loss still depends on the order of batches
 by 3-4% a round; ``--epochs 12 --schedule cosine`` (cosine decay to 0, both paths) lets both settle,
-and 30 such rounds show equality within ±1% (the README's headline run).
+and 30 such rounds show equality within ±1% (the headline run in benchmarks/README.md).
 bf16 against float32 inside train.fit sees the same order
 of batches each round: that pair shows what the precision alone does to the loss.
 ``--json F`` saves every round's rates and losses, ``--from-json F`` prints that run's report again.
