@@ -163,13 +163,37 @@ CURVE_LABELS = {"loss": "training", "val_loss": "validation", "reconstruction_lo
                 "val_reconstruction_loss": "validation reconstruction", "kl_loss": "KL", "val_kl_loss": "validation KL"}
 
 
-def metric_table(rows: Sequence[Mapping], *, index: str | None = None, precision: int = 4):
-    """Turn result rows (dicts) into a pandas DataFrame rounded for display."""
+#: What a table cell shows where a row has no value (pandas would print "NaN").
+MISSING = "–"
 
-    df = pd.DataFrame(list(rows))
+
+def metric_table(
+    rows, *, index: str | None = None, precision: int = 4, labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Result rows (dicts, or a DataFrame) as a DataFrame for a page: rounded, missing values shown as "–".
+
+    Args:
+        rows: one dict per row.
+        index: the column to use as the index.
+        precision: decimals of float columns.
+        labels: display names of columns (and of the index), e.g. ``{"psnr_db": "PSNR (dB)"}``;
+            others keep their names.
+
+    Example:
+    >>> df = metric_table([{"run": "a", "psnr_db": 30.1234, "ci": None}], index="run", precision=2,
+    ...                   labels={"run": "setting", "psnr_db": "PSNR (dB)"})
+    >>> df.index.name, df.to_dict("index")
+    ('setting', {'a': {'PSNR (dB)': 30.12, 'ci': '–'}})
+    """
+    labels = labels or {}
+    df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
     if index and index in df:
         df = df.set_index(index)
-    return df.round(precision)
+    df = df.round(precision).rename(columns=lambda c: labels.get(c, c))
+    df.index.name = labels.get(df.index.name, df.index.name)
+    for c in df.columns[df.isna().any().to_numpy()]:  # only these columns become text; the rest keep their format
+        df[c] = df[c].astype(object).where(df[c].notna(), MISSING)
+    return df
 
 
 def histograms(values: Mapping[str, Sequence[float]], *, bins: int = 40, xlabel: str = "", title: str | None = None):

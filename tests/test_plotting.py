@@ -30,6 +30,11 @@ def test_loss_curves_single_and_many():
 def test_metric_table_and_histograms():
     df = P.metric_table([{"name": "x", "v": 1.234567}], index="name", precision=2)
     assert df.loc["x", "v"] == 1.23
+    # A row without a value shows "–" (pandas would print NaN); the other columns keep their numbers.
+    df = P.metric_table([{"name": "x", "v": 1.0, "w": 2.5}, {"name": "y", "v": 3.0}], index="name",
+                        labels={"name": "run", "v": "value"})  # fmt: skip
+    assert df.index.name == "run" and df["value"].tolist() == [1.0, 3.0] and df["w"].tolist() == [2.5, "–"]
+    assert df["value"].dtype == float
     fig = P.histograms({"a": [1, 2, 3], "b": [2, 3]})
     assert fig.axes[0].get_legend() is not None
 

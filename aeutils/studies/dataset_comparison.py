@@ -121,16 +121,13 @@ def labelled(rows, *, precision: int = 4, index: str | None = None):
     >>> labelled([{"p_value": 9.8e-9}])["p"].tolist()
     ['9.8e-09']
     """
-    import pandas as pd  # pandas comes with the notebook stack; only the page's tables need it
+    from aeutils.plotting import metric_table  # plotting (matplotlib, pandas): only the page's tables need it
 
-    df = pd.DataFrame(list(rows))
-    for col in SIGNIFICANT:
-        if col in df:
-            df[col] = [("–" if v is None or v != v else f"{v:.3g}") for v in df[col]]
-    if index and index in df:
-        df = df.set_index(index)
-        df.index.name = TABLE_LABELS.get(index, index)
-    return df.round(precision).rename(columns=lambda c: TABLE_LABELS.get(c, c))
+    def shown(key, v):
+        return (None if v is None or v != v else f"{v:.3g}") if key in SIGNIFICANT else v
+
+    rows = [{k: shown(k, v) for k, v in r.items()} for r in rows]
+    return metric_table(rows, index=index, precision=precision, labels=TABLE_LABELS)
 
 
 def direction_rows(decision: dict) -> list[dict]:

@@ -96,10 +96,7 @@ def table(rows, *, index: str | None = None, precision: int = 3):
     >>> list(table([{"method": "a", "psnr_db": 20.123456}], index="method").columns)
     ['PSNR (dB)']
     """
-    df = plotting.metric_table(rows, index=index, precision=precision)
-    df = df.rename(columns=TABLE_LABELS)
-    df.index.name = TABLE_LABELS.get(df.index.name, df.index.name)
-    return df
+    return plotting.metric_table(rows, index=index, precision=precision, labels=TABLE_LABELS)
 
 
 #: Training losses of :func:`~aeutils.studies.autoencoder_family.run_super_resolution`.

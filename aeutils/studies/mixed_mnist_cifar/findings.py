@@ -16,6 +16,7 @@ import pandas as pd
 
 from aeutils import claims as C
 from aeutils import data as D
+from aeutils.plotting import metric_table
 from aeutils.studies.mixed_mnist_cifar.protocol import SOURCE
 
 #: The thresholds of claims 1 and 2 (the benchmark's targets), on [0, 1] with data range 1.
@@ -165,12 +166,7 @@ def labelled(rows, *, index: str | None = None, precision: int = 4) -> pd.DataFr
     ['PSNR (dB)']
     """
     df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
-    df = df.dropna(axis=1, how="all")
-    if index and index in df:
-        df = df.set_index(index)
-        df.index.name = TABLE_LABELS.get(index, index)
-    df = df.rename(columns=TABLE_LABELS).round(precision)
-    return df.astype(object).where(df.notna(), "–")
+    return metric_table(df.dropna(axis=1, how="all"), index=index, precision=precision, labels=TABLE_LABELS)
 
 
 def data_note(first: str, second: str, info: Mapping) -> str:
