@@ -196,13 +196,20 @@ def metric_table(
     return df
 
 
-def histograms(values: Mapping[str, Sequence[float]], *, bins: int = 40, xlabel: str = "", title: str | None = None):
-    """Overlaid histograms of several value sets (e.g. per-image errors per model)."""
+def histograms(
+    values: Mapping[str, Sequence[float]],
+    *,
+    bins: int = 40,
+    xlabel: str = "",
+    ylabel: str = "images",
+    title: str | None = None,
+):
+    """Overlaid histograms of several value sets (e.g. per-image errors per model; ``ylabel`` names what is counted)."""
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for name, v in values.items():
         ax.hist(np.asarray(v), bins=bins, alpha=0.5, label=name)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("images")
+    ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title)
     ax.legend(fontsize=8)

@@ -36,7 +36,8 @@ def test_metric_table_and_histograms():
     assert df.index.name == "run" and df["value"].tolist() == [1.0, 3.0] and df["w"].tolist() == [2.5, "–"]
     assert df["value"].dtype == float
     fig = P.histograms({"a": [1, 2, 3], "b": [2, 3]})
-    assert fig.axes[0].get_legend() is not None
+    assert fig.axes[0].get_legend() is not None and fig.axes[0].get_ylabel() == "images"
+    assert P.histograms({"a": [0.0, 0.5]}, ylabel="code values").axes[0].get_ylabel() == "code values"
 
 
 def test_every_helper_returns_a_closed_figure():
