@@ -191,9 +191,19 @@ def metric_table(
         df = df.set_index(index)
     df = df.round(precision).rename(columns=lambda c: labels.get(c, c))
     df.index.name = labels.get(df.index.name, df.index.name)
-    for c in df.columns[df.isna().any().to_numpy()]:  # only these columns become text; the rest keep their format
-        df[c] = df[c].astype(object).where(df[c].notna(), MISSING)
+    for c in df.columns[df.isna().any().to_numpy()]:  # only these columns become text; the rest stay numbers
+        df[c] = _with_missing(df[c])
     return df
+
+
+def _with_missing(col: pd.Series) -> pd.Series:
+    """A column with "–" where values are missing; floats as text with one number of decimals (none for counts)."""
+    if pd.api.types.is_float_dtype(col):
+        present = col.dropna()
+        decimals = max([0] + [len(f"{v:.12f}".rstrip("0").split(".")[1]) for v in present if math.isfinite(v)])
+        shown = present.map(lambda v: f"{v:.{min(decimals, 12)}f}" if math.isfinite(v) else str(v))
+        return shown.reindex(col.index).astype(object).where(col.notna(), MISSING)
+    return col.astype(object).where(col.notna(), MISSING)
 
 
 def histograms(

@@ -33,8 +33,11 @@ def test_metric_table_and_histograms():
     # A row without a value shows "–" (pandas would print NaN); the other columns keep their numbers.
     df = P.metric_table([{"name": "x", "v": 1.0, "w": 2.5}, {"name": "y", "v": 3.0}], index="name",
                         labels={"name": "run", "v": "value"})  # fmt: skip
-    assert df.index.name == "run" and df["value"].tolist() == [1.0, 3.0] and df["w"].tolist() == [2.5, "–"]
+    assert df.index.name == "run" and df["value"].tolist() == [1.0, 3.0] and df["w"].tolist() == ["2.5", "–"]
     assert df["value"].dtype == float
+    # Such a column shows its floats with one number of decimals, and counts without any.
+    df = P.metric_table([{"sd": 1.404, "n": 800}, {"sd": 2.02, "n": None}, {"sd": None, "n": 3}], precision=3)
+    assert df["sd"].tolist() == ["1.404", "2.020", "–"] and df["n"].tolist() == ["800", "–", "3"]
     fig = P.histograms({"a": [1, 2, 3], "b": [2, 3]})
     assert fig.axes[0].get_legend() is not None and fig.axes[0].get_ylabel() == "images"
     assert P.histograms({"a": [0.0, 0.5]}, ylabel="code values").axes[0].get_ylabel() == "code values"

@@ -224,7 +224,7 @@ def test_tables_have_human_labels():
     # A test without an AUC (the codes' MMD) shows "–", not pandas' "NaN"; p-values keep 3 digits.
     tests = DC.labelled([{"test": "u", "p_value": 9.8e-9, "auc": 0.61}, {"test": "mmd", "p_value": 0.002, "auc": None}],
                         index="test")  # fmt: skip
-    assert tests.to_dict("list") == {"p": ["9.8e-09", "0.002"], "AUC": [0.61, "–"]}
+    assert tests.to_dict("list") == {"p": ["9.8e-09", "0.002"], "AUC": ["0.61", "–"]}
 
 
 def test_load_pair_lowlight_sim_deals_set_a(tmp_path):

@@ -135,7 +135,7 @@ def test_pca_note_and_labelled_tables():
     assert list(df.columns) == ["PSNR (dB)", "SSIM"] and df.index.name == "run"
     assert df.iloc[0]["PSNR (dB)"] == 30.12
     gaps = S.labelled([{"run": "a", "ssim": 0.5}, {"run": "b", "ssim": None}], index="run")
-    assert gaps.loc["b", "SSIM"] == "–" and gaps.loc["a", "SSIM"] == 0.5
+    assert gaps.loc["b", "SSIM"] == "–" and gaps.loc["a", "SSIM"] == "0.5"
     assert set(S.TABLE_COLUMNS) <= set(S.TABLE_LABELS)
 
 
