@@ -303,6 +303,31 @@ def fresh_tracing_counts() -> bool:
         return False
 
 
+def build_optimizer(model: keras.Model) -> bool:
+    """Create a compiled model's optimizer variables (Adam's moments) now, before its training step is traced.
+
+    Without a distribution strategy Keras creates them inside the first traced step, and a
+    ``tf.function`` that creates variables is traced a second time: about 1 s a model on 2 CPU
+    cores, a quarter of a small model's fit. :func:`fit` calls it; training is the same either way
+    (the variables start at zero).
+
+    Returns:
+        Whether it built them (not for a model without an optimizer, one whose optimizer is built,
+        or a model not built yet: its variables do not exist before its first call).
+
+    Example:
+    >>> m = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    >>> m.compile(optimizer="adam", loss="mse")
+    >>> build_optimizer(m), len(m.optimizer.variables), build_optimizer(m)
+    (True, 6, False)
+    """
+    opt = getattr(model, "optimizer", None)
+    if opt is None or opt.built or not model.built or not model.trainable_variables:
+        return False
+    opt.build(model.trainable_variables)
+    return True
+
+
 def _first_batch(ds):
     x, *rest = next(iter(ds.take(1)))
     return x, (rest[0] if rest else x)
@@ -406,6 +431,7 @@ def fit(
         if compile_model or not getattr(m, "compiled", False):
             kwargs = {"loss": loss, "metrics": metrics} if compile_model else {}
             m.compile(optimizer=keras.optimizers.Adam(learning_rate), **kwargs)
+        build_optimizer(m)
         return m
 
     if isinstance(x, tf.data.Dataset):

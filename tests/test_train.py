@@ -33,6 +33,31 @@ def test_fit_is_reproducible_with_seed():
     np.testing.assert_allclose(a.history["loss"], b.history["loss"], rtol=1e-5)
 
 
+def test_fit_traces_the_training_step_once_and_trains_as_keras_would(monkeypatch):
+    """Adam's moments exist before the first trace, so TensorFlow traces the step once (it traced it twice when
+    they were created inside it); the training is the same with them created inside."""
+    traces = []
+
+    class Counted(keras.Model):
+        def train_step(self, data):
+            traces.append(1)
+            return super().train_step(data)
+
+    def build():
+        m = _tiny()
+        return Counted(m.inputs, m.outputs)
+
+    x = _data()
+    a = T.fit(build, x, epochs=2, batch_size=16, seed=3, verbose=0)
+    assert len(traces) == 1
+    monkeypatch.setattr(T, "build_optimizer", lambda m: False)  # Keras' own way: moments made in the first trace
+    b = T.fit(build, x, epochs=2, batch_size=16, seed=3, verbose=0)
+    assert len(traces) == 3
+    assert a.history["loss"] == b.history["loss"]
+    for u, v in zip(a.model.get_weights(), b.model.get_weights()):
+        np.testing.assert_array_equal(u, v)
+
+
 def test_restore_best_puts_back_best_weights():
     x = _data()
     r = T.fit(_tiny, x, validation_data=x[:16], epochs=4, batch_size=16, verbose=0, learning_rate=0.05)
