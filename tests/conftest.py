@@ -23,6 +23,12 @@ except RuntimeError:  # already initialised (e.g. doctest collected first)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# The same examples on every run, so that CI reruns agree; HYPOTHESIS_PROFILE=explore draws new ones.
+settings.register_profile("repeatable", derandomize=True)
+settings.register_profile("explore", derandomize=False)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 from aeutils.data import ImageSet  # noqa: E402
 

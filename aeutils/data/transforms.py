@@ -92,8 +92,21 @@ def to_unit_range(x, value_range: tuple[float, float] | None = None, *, what: st
                 f"[{lo:g}, {hi:g}]; declare the range they are in (value_range={hint}, or --range on "
                 "the command line) or fix the data: nothing is rescaled silently"
             )
-    out = (x - lo) / (hi - lo) if (lo, hi) != (0.0, 1.0) else x
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
+    if (lo, hi) == (0.0, 1.0):
+        return np.clip(x, 0.0, 1.0).astype(np.float32)
+    # In float64, a block at a time: in float32, x - lo loses the digits that matter when the range sits
+    # far from zero (values near 16.74 in a range 0.0625 wide came out 1.2e-5 off), and a whole float64
+    # copy would double the memory of a large set.
+    out = np.empty(x.shape, np.float32)
+    flat, flat_out = x.reshape(-1), out.reshape(-1)
+    for i in range(0, flat.size, _BLOCK):
+        block = (flat[i : i + _BLOCK].astype(np.float64) - lo) / (hi - lo)
+        flat_out[i : i + _BLOCK] = np.clip(block, 0.0, 1.0)
+    return out
+
+
+#: Values converted at a time by :func:`to_unit_range` (32 MiB of float64).
+_BLOCK = 1 << 22
 
 
 def scale(x: np.ndarray, value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
