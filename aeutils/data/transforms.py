@@ -80,8 +80,8 @@ def to_unit_range(x, value_range: tuple[float, float] | None = None, *, what: st
     lo, hi = (0.0, 1.0) if value_range is None else (float(value_range[0]), float(value_range[1]))
     if not hi > lo:
         raise DataError(f"value_range must be (low, high) with low < high, got {value_range}")
-    x = x.astype(np.float64 if x.dtype == np.float64 else np.float32)
-    check_finite(x, what=what)
+    if np.issubdtype(x.dtype, np.floating):  # integers stay as they are: float32 would round those above 2**24
+        check_finite(x, what=what)
     if x.size:
         seen_lo, seen_hi = float(x.min()), float(x.max())
         tol = RANGE_TOLERANCE * (hi - lo)
@@ -95,8 +95,9 @@ def to_unit_range(x, value_range: tuple[float, float] | None = None, *, what: st
     if (lo, hi) == (0.0, 1.0):
         return np.clip(x, 0.0, 1.0).astype(np.float32)
     # In float64, a block at a time: in float32, x - lo loses the digits that matter when the range sits
-    # far from zero (values near 16.74 in a range 0.0625 wide came out 1.2e-5 off), and a whole float64
-    # copy would double the memory of a large set.
+    # far from zero (values near 16.74 in a range 0.0625 wide came out 1.2e-5 off; int32 values near 1e8,
+    # which float32 rounds to multiples of 8, came out whole steps off), and a whole float64 copy would
+    # double the memory of a large set.
     out = np.empty(x.shape, np.float32)
     flat, flat_out = x.reshape(-1), out.reshape(-1)
     for i in range(0, flat.size, _BLOCK):

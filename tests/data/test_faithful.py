@@ -139,6 +139,8 @@ def test_a_narrow_range_far_from_zero_keeps_its_digits():
     x = np.random.default_rng(0).uniform(lo, hi, (2, 3, 3, 1)).astype(np.float32)
     expected = (x.astype(np.float64) - lo) / (hi - lo)
     np.testing.assert_allclose(D.to_unit_range(x, (lo, hi)), np.clip(expected, 0, 1), atol=1e-7)
+    ints = np.arange(100_000_000, 100_000_011, dtype=np.int32)  # float32 rounds these to multiples of 8
+    np.testing.assert_allclose(D.to_unit_range(ints, (100_000_000, 100_000_010)), np.arange(11) / 10, atol=1e-7)
     big = np.full((1 << 22) + 5, 0.5, np.float32)  # more than one block of the conversion
     assert (D.to_unit_range(big, (0.25, 0.75)) == 0.5).all()
 
