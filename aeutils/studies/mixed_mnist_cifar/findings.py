@@ -165,7 +165,7 @@ def labelled(rows, *, index: str | None = None, precision: int = 4) -> pd.DataFr
     >>> list(labelled([{"run": "a", "psnr_db": 30.123456, "mse": None}], index="run").columns)
     ['PSNR (dB)']
     """
-    df = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+    df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))  # dropna copies it
     return metric_table(df.dropna(axis=1, how="all"), index=index, precision=precision, labels=TABLE_LABELS)
 
 
