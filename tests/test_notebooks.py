@@ -27,6 +27,7 @@ def test_notebook_smoke_run(name, tmp_path):
     noise = re.findall(r"ms/step|\bI0000\b|\bE0000\b|All log messages before absl|tf.function retracing", page)
     assert not noise, f"log noise on the page: {sorted(set(noise))}"
     _figures_shown_once(name, tmp_path / f"{name}.ipynb")
+    _no_stray_results(name, tmp_path / f"{name}.ipynb")
     _saved_models_load(name, tmp_path / f"{name}.models")
 
 
@@ -43,6 +44,18 @@ def test_every_notebook_is_thin_and_parameterised():
         meta = nb.metadata["aeutils"]
         assert meta["title"] and meta["smoke"], name
         R.validate_parameters(name, meta["smoke"])
+
+
+def _no_stray_results(name, executed):
+    """No cell shows the bare value of a call made for its effect (save_models' list of files, `[]`, `None`, `{}`)."""
+    import nbformat
+
+    nb = nbformat.read(str(executed), as_version=4)
+    stray = [(i, o["data"]["text/plain"]) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             for o in c.get("outputs", []) if o.get("output_type") == "execute_result"
+             and (o.get("data", {}).get("text/plain") in ("[]", "None", "{}", "()")
+                  or o.get("data", {}).get("text/plain", "").startswith(("[PosixPath(", "PosixPath(")))]  # fmt: skip
+    assert not stray, f"{name}: cells show bare results {stray}"
 
 
 def _figures_shown_once(name, executed):
